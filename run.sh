@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# vecllama launcher: finds a JDK 22+, builds the jar on first use (or when sources changed), runs it.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/scripts/find-jdk.sh"
+find_jdk || exit 1
+export JAVA_HOME="$VECLLAMA_JAVA_HOME"
+
+jar="$here/target/vecllama.jar"
+if [ ! -f "$jar" ] || [ -n "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+    if ! command -v mvn >/dev/null 2>&1; then
+        echo "vecllama: Maven (mvn) is needed to build the jar; install it (e.g. apt-get install maven)" >&2
+        exit 1
+    fi
+    echo "vecllama: building target/vecllama.jar (first run only) ..." >&2
+    if ! (cd "$here" && mvn -q -B -DskipTests package >"$here/target-build.log" 2>&1); then
+        echo "vecllama: build failed; see $here/target-build.log" >&2
+        exit 1
+    fi
+    rm -f "$here/target-build.log"
+fi
+
+# The JVM announces incubator modules on stderr before main; that line is not for users.
+exec 2> >(sed -u '1{/^WARNING: Using incubator modules/d}' >&2)
+exec "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+    -XX:+UseParallelGC -Xss4m ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"

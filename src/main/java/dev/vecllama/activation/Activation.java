@@ -1,0 +1,47 @@
+package dev.vecllama.activation;
+
+/**
+ * An activation vector of length n in the form a weight format wants it: the float values (always
+ * kept), and after {@link #prepare}, their int8 quantization. Buffers are allocated once per
+ * forward-pass slot and reused for every token; {@link #prepare} allocates nothing.
+ *
+ * <p>Float kernels read {@link #rounded}. Layout of the quantized form: {@code q[i]} is element i; {@code scale[b]} the scale of block b
+ * (element i = q[i] * scale[i / blockSize]); for Q8_K, {@code sums[g]} is the sum of q over the 16
+ * elements of group g (i / 16), which k-quant kernels use to apply their block minimums cheaply.
+ */
+public final class Activation {
+    public final int n;
+    public final float[] f;
+    /** f rounded to the kind's float precision (F16, BF16); the same values as f for F32. */
+    public final float[] rounded;
+    public final byte[] q;
+    public final float[] scale;
+    public final short[] sums;
+    private ActivationKind kind = ActivationKind.F32;
+
+    public Activation(int n) {
+        this.n = n;
+        this.f = new float[n];
+        this.rounded = new float[n];
+        this.q = new byte[n];
+        this.scale = new float[(n + 31) / 32];
+        this.sums = new short[(n + 15) / 16];
+    }
+
+    public ActivationKind kind() {
+        return kind;
+    }
+
+    /** Converts {@link #f} into {@code k}'s form; {@code n} must be a multiple of k's block size. */
+    public Activation prepare(ActivationKind k) {
+        switch (k) {
+            case F32 -> System.arraycopy(f, 0, rounded, 0, n);
+            case F16 -> ActivationQuantizer.roundToF16(f, rounded, n);
+            case BF16 -> ActivationQuantizer.roundToBF16(f, rounded, n);
+            case Q8_0 -> ActivationQuantizer.quantizeQ8_0(f, n, q, scale);
+            case Q8_K -> ActivationQuantizer.quantizeQ8_K(f, n, q, scale, sums);
+        }
+        kind = k;
+        return this;
+    }
+}

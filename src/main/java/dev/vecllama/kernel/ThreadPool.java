@@ -1,0 +1,108 @@
+package dev.vecllama.kernel;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A fixed set of worker threads, created once, that split a range of work into contiguous chunks.
+ * The calling thread takes chunk 0. Workers spin briefly between jobs (the next matmul follows
+ * within microseconds during a forward pass) and then park, so an idle runtime costs no CPU.
+ * Nothing is allocated per job: callers pass reusable {@link RangeTask} objects.
+ */
+public final class ThreadPool implements AutoCloseable {
+
+    @FunctionalInterface
+    public interface RangeTask {
+        void run(int start, int end);
+    }
+
+    private static final long SPIN_NANOS = 200_000;
+
+    private final Thread[] workers;
+    private final int threads;
+    private volatile int generation;
+    private volatile boolean closed;
+    private final AtomicInteger pending = new AtomicInteger();
+    private RangeTask task;
+    private int total;
+    private int grain;
+    private volatile Throwable failure;
+
+    public ThreadPool(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("thread count must be at least 1, got " + threads);
+        this.threads = threads;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int index = i + 1;
+            workers[i] = Thread.ofPlatform().daemon().name("vecllama-worker-" + index).start(() -> work(index));
+        }
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * Runs {@code task} over {@code [0, n)} split into one contiguous chunk per thread, chunk
+     * boundaries rounded to multiples of {@code grain}; returns when every chunk is done.
+     */
+    public void parallelFor(int n, int grain, RangeTask task) {
+        if (threads == 1 || n <= grain) {
+            task.run(0, n);
+            return;
+        }
+        this.task = task;
+        this.total = n;
+        this.grain = grain;
+        this.failure = null;
+        pending.set(workers.length);
+        generation++; // publishes task/total/grain to the workers
+        for (Thread w : workers) LockSupport.unpark(w);
+        runChunk(0);
+        while (pending.get() != 0) Thread.onSpinWait();
+        this.task = null;
+        Throwable f = failure;
+        if (f != null) {
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error e) throw e;
+            throw new IllegalStateException(f);
+        }
+    }
+
+    private void runChunk(int index) {
+        int start = chunkStart(index), end = chunkStart(index + 1);
+        if (start < end) task.run(start, end);
+    }
+
+    private int chunkStart(int index) {
+        int units = (total + grain - 1) / grain;
+        int s = (int) ((long) units * index / threads) * grain;
+        return Math.min(s, total);
+    }
+
+    private void work(int index) {
+        int seen = 0;
+        while (true) {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (generation == seen && !closed) {
+                if (System.nanoTime() < spinUntil) Thread.onSpinWait();
+                else LockSupport.park(this);
+            }
+            if (closed) return;
+            seen = generation;
+            try {
+                runChunk(index);
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                pending.decrementAndGet();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread w : workers) LockSupport.unpark(w);
+    }
+}

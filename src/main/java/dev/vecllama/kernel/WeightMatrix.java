@@ -1,0 +1,50 @@
+package dev.vecllama.kernel;
+
+import dev.vecllama.activation.Activation;
+import dev.vecllama.gguf.GGUFFile;
+import dev.vecllama.gguf.TensorInfo;
+import dev.vecllama.quant.WeightFormat;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A rows × cols matrix of one GGML type, living where it lies in the mapped file. Row r is output r;
+ * its cols weights are contiguous (ggml's dims[0]).
+ */
+public final class WeightMatrix {
+    public final String name;
+    public final int rows;
+    public final int cols;
+    public final WeightFormat format;
+    public final MemorySegment data;
+    public final long rowBytes;
+
+    public WeightMatrix(String name, int rows, int cols, WeightFormat format, MemorySegment data) {
+        this.name = name;
+        this.rows = rows;
+        this.cols = cols;
+        this.format = format;
+        this.data = data;
+        this.rowBytes = format.type().bytesFor(cols);
+    }
+
+    public static WeightMatrix of(GGUFFile file, TensorInfo t) {
+        if (t.dims().length > 2) {
+            throw new IllegalArgumentException("tensor " + t.name() + " has " + t.dims().length + " dimensions, expected a matrix");
+        }
+        return new WeightMatrix(t.name(), Math.toIntExact(t.rows()), Math.toIntExact(t.cols()),
+                WeightFormat.of(t.requireType()), file.tensorData(t));
+    }
+
+    /** {@code out[r] = row r · x} for {@code r0 ≤ r < r1}; x must already be prepared in this format's kind. */
+    public void matvec(Activation x, float[] out, int r0, int r1) {
+        format.matvec(data, rowBytes, cols, x, out, r0, r1);
+    }
+
+    public void dequantizeRow(int row, float[] dst, int dstOff) {
+        format.dequantize(data, row * rowBytes, dst, dstOff, cols);
+    }
+
+    public long byteSize() {
+        return rowBytes * rows;
+    }
+}

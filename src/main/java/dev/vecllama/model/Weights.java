@@ -1,0 +1,82 @@
+package dev.vecllama.model;
+
+import dev.vecllama.gguf.GGUFFile;
+import dev.vecllama.gguf.GGUFFormatException;
+import dev.vecllama.gguf.TensorInfo;
+import dev.vecllama.kernel.WeightMatrix;
+import dev.vecllama.quant.WeightFormat;
+
+/**
+ * The model's tensors. Matrices stay in the mapped file; only the small 1-D norm weights and
+ * biases are read into float arrays.
+ */
+public final class Weights {
+
+    public static final class Layer {
+        public final float[] attnNorm, ffnNorm;
+        public final WeightMatrix wq, wk, wv, wo, gate, up, down;
+        /** Q/K/V biases (qwen2), or null. */
+        public final float[] bq, bk, bv;
+
+        Layer(GGUFFile f, LlamaConfig c, int i) {
+            String p = "blk." + i + ".";
+            attnNorm = vector(f, p + "attn_norm.weight", c.dim());
+            ffnNorm = vector(f, p + "ffn_norm.weight", c.dim());
+            wq = matrix(f, p + "attn_q.weight", c.qDim(), c.dim());
+            wk = matrix(f, p + "attn_k.weight", c.kvDim(), c.dim());
+            wv = matrix(f, p + "attn_v.weight", c.kvDim(), c.dim());
+            wo = matrix(f, p + "attn_output.weight", c.dim(), c.qDim());
+            gate = matrix(f, p + "ffn_gate.weight", c.ffnDim(), c.dim());
+            up = matrix(f, p + "ffn_up.weight", c.ffnDim(), c.dim());
+            down = matrix(f, p + "ffn_down.weight", c.dim(), c.ffnDim());
+            bq = optionalVector(f, p + "attn_q.bias", c.qDim());
+            bk = optionalVector(f, p + "attn_k.bias", c.kvDim());
+            bv = optionalVector(f, p + "attn_v.bias", c.kvDim());
+        }
+    }
+
+    public final WeightMatrix tokenEmbedding;
+    public final Layer[] layers;
+    public final float[] outputNorm;
+    /** The output projection: {@code output.weight}, or the token embedding when they are tied. */
+    public final WeightMatrix output;
+
+    public Weights(GGUFFile f, LlamaConfig c) {
+        tokenEmbedding = matrix(f, "token_embd.weight", c.vocabSize(), c.dim());
+        layers = new Layer[c.layers()];
+        for (int i = 0; i < layers.length; i++) layers[i] = new Layer(f, c, i);
+        outputNorm = vector(f, "output_norm.weight", c.dim());
+        output = f.tensor("output.weight") != null
+                ? matrix(f, "output.weight", c.vocabSize(), c.dim())
+                : tokenEmbedding;
+    }
+
+    private static TensorInfo require(GGUFFile f, String name) {
+        TensorInfo t = f.tensor(name);
+        if (t == null) throw new GGUFFormatException("missing tensor " + name);
+        return t;
+    }
+
+    static WeightMatrix matrix(GGUFFile f, String name, int rows, int cols) {
+        TensorInfo t = require(f, name);
+        if (t.dims().length != 2 || t.cols() != cols || t.rows() != rows) {
+            throw new GGUFFormatException("tensor " + name + " has shape " + java.util.Arrays.toString(t.dims())
+                    + ", expected [" + cols + ", " + rows + "]");
+        }
+        return WeightMatrix.of(f, t);
+    }
+
+    static float[] vector(GGUFFile f, String name, int n) {
+        TensorInfo t = require(f, name);
+        if (t.elementCount() != n) {
+            throw new GGUFFormatException("tensor " + name + " has " + t.elementCount() + " elements, expected " + n);
+        }
+        float[] v = new float[n];
+        WeightFormat.of(t.requireType()).dequantize(f.tensorData(t), 0, v, 0, n);
+        return v;
+    }
+
+    static float[] optionalVector(GGUFFile f, String name, int n) {
+        return f.tensor(name) == null ? null : vector(f, name, n);
+    }
+}
