@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntToLongFunction;
 
 /**
  * A GGUF file (v2 or v3), memory-mapped once. The header is parsed eagerly and every size in it is
@@ -197,6 +198,11 @@ public final class GGUFFile implements AutoCloseable {
         MetadataValue v = require(key);
         return switch (v.type()) {
             case ARRAY, STRING, FLOAT32, FLOAT64, BOOL -> throw wrongType(key, v, "an integer");
+            case UINT64 -> {
+                long l = v.asLong();
+                if (l < 0) throw new GGUFFormatException("metadata " + key + " = " + Long.toUnsignedString(l) + " does not fit a long");
+                yield l;
+            }
             default -> v.asLong();
         };
     }
@@ -254,9 +260,13 @@ public final class GGUFFile implements AutoCloseable {
     public int[] getIntArray(String key) {
         MetadataValue v = metadata.get(key);
         if (v == null) return null;
-        boolean unsigned = v.elementType() == ValueType.UINT8 || v.elementType() == ValueType.UINT16;
+        boolean unsigned = switch (v.type() == ValueType.ARRAY ? v.elementType() : v.type()) {
+            case UINT8, UINT16, UINT32, UINT64 -> true;
+            default -> false;
+        };
         Object a = v.value();
-        if (a instanceof int[] i) return i;
+        if (a instanceof int[] i) return unsigned ? fitInts(key, i.length, k -> Integer.toUnsignedLong(i[k]), false) : i;
+        if (a instanceof long[] l) return fitInts(key, l.length, k -> l[k], unsigned);
         if (a instanceof byte[] b) {
             int[] r = new int[b.length];
             for (int k = 0; k < b.length; k++) r[k] = unsigned ? b[k] & 0xFF : b[k];
@@ -267,15 +277,21 @@ public final class GGUFFile implements AutoCloseable {
             for (int k = 0; k < s.length; k++) r[k] = unsigned ? s[k] & 0xFFFF : s[k];
             return r;
         }
-        if (a instanceof long[] l) {
-            int[] r = new int[l.length];
-            for (int k = 0; k < l.length; k++) {
-                if (l[k] != (int) l[k]) throw new GGUFFormatException("metadata " + key + "[" + k + "] does not fit an int");
-                r[k] = (int) l[k];
-            }
-            return r;
-        }
         throw wrongType(key, v, "an array of integers");
+    }
+
+    /** Narrows to int, refusing values that would change: an unsigned 2^32-1 must not come back as -1. */
+    private static int[] fitInts(String key, int n, IntToLongFunction at, boolean unsigned) {
+        int[] r = new int[n];
+        for (int k = 0; k < n; k++) {
+            long x = at.applyAsLong(k);
+            if (x != (int) x || (unsigned && x < 0)) {
+                throw new GGUFFormatException("metadata " + key + "[" + k + "] = "
+                        + (unsigned ? Long.toUnsignedString(x) : x) + " does not fit an int");
+            }
+            r[k] = (int) x;
+        }
+        return r;
     }
 
     private static GGUFFormatException wrongType(String key, MetadataValue v, String wanted) {

@@ -13,7 +13,8 @@ public final class ThreadPool implements AutoCloseable {
 
     @FunctionalInterface
     public interface RangeTask {
-        void run(int start, int end);
+        /** Runs units {@code [start, end)} on pool thread {@code thread} (0 = the caller), e.g. to pick its scratch buffer. */
+        void run(int thread, int start, int end);
     }
 
     private static final long SPIN_NANOS = 200_000;
@@ -48,7 +49,7 @@ public final class ThreadPool implements AutoCloseable {
      */
     public void parallelFor(int n, int grain, RangeTask task) {
         if (threads == 1 || n <= grain) {
-            task.run(0, n);
+            task.run(0, 0, n);
             return;
         }
         this.task = task;
@@ -71,7 +72,7 @@ public final class ThreadPool implements AutoCloseable {
 
     private void runChunk(int index) {
         int start = chunkStart(index), end = chunkStart(index + 1);
-        if (start < end) task.run(start, end);
+        if (start < end) task.run(index, start, end);
     }
 
     private int chunkStart(int index) {

@@ -11,6 +11,9 @@ import java.lang.foreign.MemorySegment;
  * its cols weights are contiguous (ggml's dims[0]).
  */
 public final class WeightMatrix {
+    /** Weight rows walked together across a token tile: a few KiB, so they stay in L1. */
+    private static final int ROW_GROUP = 4;
+
     public final String name;
     public final int rows;
     public final int cols;
@@ -38,6 +41,21 @@ public final class WeightMatrix {
     /** {@code out[r] = row r · x} for {@code r0 ≤ r < r1}; x must already be prepared in this format's kind. */
     public void matvec(Activation x, float[] out, int r0, int r1) {
         format.matvec(data, rowBytes, cols, x, out, r0, r1);
+    }
+
+    /**
+     * {@code out[t][r] = row r · x[t]} for tokens {@code t0 ≤ t < t1} and rows {@code r0 ≤ r < r1};
+     * row-major over a small row group so each group of weight rows is reused across the tokens.
+     */
+    public void matmul(Activation[] x, int t0, int t1, float[][] out, int r0, int r1) {
+        if (t1 - t0 == 1) {
+            format.matvec(data, rowBytes, cols, x[t0], out[t0], r0, r1);
+            return;
+        }
+        for (int g = r0; g < r1; g += ROW_GROUP) {
+            int ge = Math.min(r1, g + ROW_GROUP);
+            for (int t = t0; t < t1; t++) format.matvec(data, rowBytes, cols, x[t], out[t], g, ge);
+        }
     }
 
     public void dequantizeRow(int row, float[] dst, int dstOff) {

@@ -1,13 +1,16 @@
 package dev.vecllama.model;
 
 import dev.vecllama.activation.Activation;
-import dev.vecllama.kernel.MatVecJob;
+import dev.vecllama.kernel.MatMulJob;
 import dev.vecllama.kernel.ThreadPool;
 
 /**
  * The Llama-family transformer forward pass (llama, qwen2): pre-norm decoder blocks of
  * RMSNorm → grouped-query attention with rotary positions → residual, RMSNorm → SwiGLU FFN →
  * residual; a final RMSNorm and the output projection give the logits.
+ *
+ * <p>It runs a batch of consecutive tokens at once: a prompt in chunks (matrix-matrix products,
+ * causal attention within the batch), or one token while generating. Both go through this one path.
  */
 public final class Llama {
     public final LlamaConfig config;
@@ -20,126 +23,159 @@ public final class Llama {
         this.pool = pool;
     }
 
-    /** Everything one sequence needs between tokens: its KV cache and the reused scratch buffers. */
+    /** Everything one sequence needs between calls: its KV cache and reused scratch buffers. */
     public final class State {
         public final KVCache cache;
-        public final float[] logits;
-        final float[] x, q, k, v, attnOut, ffnOut, gate, up, ropeCos, ropeSin;
-        final Activation normed, attnIn, ffnIn;
-        final float[][] scores;
-        final MatVecJob matvec = new MatVecJob(pool);
+        /** Logits of the last token of a batch (row 0), or of every token when allLogits. */
+        public final float[][] logits;
+        public final int maxBatch;
+        final boolean allLogits;
+        final float[][] x, q, k, v, attnOut, ffnOut, gate, up, ropeCos, ropeSin, scores;
+        final Activation[] normed, attnIn, ffnIn;
+        final MatMulJob matmul = new MatMulJob(pool);
         final AttentionJob attention = new AttentionJob(this);
 
-        State(int contextLength) {
+        State(int contextLength, int maxBatch, boolean allLogits) {
+            if (contextLength < 1) throw new IllegalArgumentException("context size must be positive, got " + contextLength);
+            if (maxBatch < 1) throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
             LlamaConfig c = config;
+            this.maxBatch = maxBatch;
+            this.allLogits = allLogits;
             cache = new KVCache(c, contextLength);
-            logits = new float[c.vocabSize()];
-            x = new float[c.dim()];
-            q = new float[c.qDim()];
-            k = new float[c.kvDim()];
-            v = new float[c.kvDim()];
-            attnOut = new float[c.dim()];
-            ffnOut = new float[c.dim()];
-            gate = new float[c.ffnDim()];
-            up = new float[c.ffnDim()];
-            ropeCos = new float[c.ropeDim() / 2];
-            ropeSin = new float[c.ropeDim() / 2];
-            normed = new Activation(c.dim());
-            attnIn = new Activation(c.qDim());
-            ffnIn = new Activation(c.ffnDim());
-            scores = new float[c.heads()][contextLength];
+            logits = new float[allLogits ? maxBatch : 1][c.vocabSize()];
+            x = new float[maxBatch][c.dim()];
+            q = new float[maxBatch][c.qDim()];
+            k = new float[maxBatch][c.kvDim()];
+            v = new float[maxBatch][c.kvDim()];
+            attnOut = new float[maxBatch][c.dim()];
+            ffnOut = new float[maxBatch][c.dim()];
+            gate = new float[maxBatch][c.ffnDim()];
+            up = new float[maxBatch][c.ffnDim()];
+            ropeCos = new float[maxBatch][c.ropeDim() / 2];
+            ropeSin = new float[maxBatch][c.ropeDim() / 2];
+            scores = new float[pool.threads()][contextLength];
+            normed = activations(maxBatch, c.dim());
+            attnIn = activations(maxBatch, c.qDim());
+            ffnIn = activations(maxBatch, c.ffnDim());
         }
     }
 
-    public State newState(int contextLength) {
-        return new State(contextLength);
+    private static Activation[] activations(int count, int n) {
+        Activation[] a = new Activation[count];
+        for (int i = 0; i < count; i++) a[i] = new Activation(n);
+        return a;
+    }
+
+    public State newState(int contextLength, int maxBatch, boolean allLogits) {
+        return new State(contextLength, maxBatch, allLogits);
     }
 
     /**
-     * Runs token {@code token} at position {@code pos} (all earlier positions are in the cache) and,
-     * when {@code wantLogits}, leaves the next-token logits in {@code s.logits}.
+     * Runs {@code tokens[off .. off+n)} at positions {@code pos0 ..} (earlier positions are in the
+     * cache), in batches of at most {@code s.maxBatch}. Leaves the logits of the last token in
+     * {@code s.logits[0]}, or with allLogits those of every token of the final batch.
      */
-    public void forward(State s, int token, int pos, boolean wantLogits) {
-        LlamaConfig c = config;
-        if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token id " + token + " out of range");
-        if (pos >= s.cache.capacity) throw new IllegalArgumentException("position " + pos + " is past the context size " + s.cache.capacity);
+    public void forward(State s, int[] tokens, int off, int n, int pos0) {
+        for (int done = 0; done < n; done += s.maxBatch) {
+            forwardBatch(s, tokens, off + done, Math.min(s.maxBatch, n - done), pos0 + done);
+        }
+    }
 
-        weights.tokenEmbedding.dequantizeRow(token, s.x, 0);
-        ropeAngles(pos, s.ropeCos, s.ropeSin);
+    private void forwardBatch(State s, int[] tokens, int off, int n, int pos0) {
+        LlamaConfig c = config;
+        if (pos0 + n > s.cache.capacity) {
+            throw new IllegalArgumentException("position " + (pos0 + n - 1) + " is past the context size " + s.cache.capacity);
+        }
+        for (int t = 0; t < n; t++) {
+            int token = tokens[off + t];
+            if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token id " + token + " out of range");
+            weights.tokenEmbedding.dequantizeRow(token, s.x[t], 0);
+            ropeAngles(pos0 + t, s.ropeCos[t], s.ropeSin[t]);
+        }
 
         for (int l = 0; l < c.layers(); l++) {
             Weights.Layer w = weights.layers[l];
 
             // attention
-            rmsNorm(s.normed.f, s.x, w.attnNorm, c.rmsEps());
-            s.matvec.run(s.normed, w.wq, s.q, w.wk, s.k, w.wv, s.v);
-            addBias(s.q, w.bq);
-            addBias(s.k, w.bk);
-            addBias(s.v, w.bv);
-            rope(s.q, c.heads(), s.ropeCos, s.ropeSin);
-            rope(s.k, c.kvHeads(), s.ropeCos, s.ropeSin);
-            s.cache.store(l, pos, s.k, s.v);
-            s.attention.attend(l, pos);
-            s.matvec.run(s.attnIn, w.wo, s.attnOut);
-            add(s.x, s.attnOut);
+            for (int t = 0; t < n; t++) rmsNorm(s.normed[t].f, s.x[t], w.attnNorm, c.rmsEps());
+            s.matmul.run(s.normed, n, w.wq, s.q, w.wk, s.k, w.wv, s.v);
+            for (int t = 0; t < n; t++) {
+                addBias(s.q[t], w.bq);
+                addBias(s.k[t], w.bk);
+                addBias(s.v[t], w.bv);
+                rope(s.q[t], c.heads(), s.ropeCos[t], s.ropeSin[t]);
+                rope(s.k[t], c.kvHeads(), s.ropeCos[t], s.ropeSin[t]);
+                s.cache.store(l, pos0 + t, s.k[t], s.v[t]);
+            }
+            s.attention.attend(l, pos0, n);
+            s.matmul.run(s.attnIn, n, w.wo, s.attnOut);
+            for (int t = 0; t < n; t++) add(s.x[t], s.attnOut[t]);
 
             // feed-forward
-            rmsNorm(s.normed.f, s.x, w.ffnNorm, c.rmsEps());
-            s.matvec.run(s.normed, w.gate, s.gate, w.up, s.up);
-            swiglu(s.ffnIn.f, s.gate, s.up);
-            s.matvec.run(s.ffnIn, w.down, s.ffnOut);
-            add(s.x, s.ffnOut);
+            for (int t = 0; t < n; t++) rmsNorm(s.normed[t].f, s.x[t], w.ffnNorm, c.rmsEps());
+            s.matmul.run(s.normed, n, w.gate, s.gate, w.up, s.up);
+            for (int t = 0; t < n; t++) swiglu(s.ffnIn[t].f, s.gate[t], s.up[t]);
+            s.matmul.run(s.ffnIn, n, w.down, s.ffnOut);
+            for (int t = 0; t < n; t++) add(s.x[t], s.ffnOut[t]);
         }
 
-        if (wantLogits) {
-            rmsNorm(s.normed.f, s.x, weights.outputNorm, c.rmsEps());
-            s.matvec.run(s.normed, weights.output, s.logits);
+        if (s.allLogits) {
+            for (int t = 0; t < n; t++) rmsNorm(s.normed[t].f, s.x[t], weights.outputNorm, c.rmsEps());
+            s.matmul.run(s.normed, n, weights.output, s.logits);
+        } else {
+            rmsNorm(s.normed[0].f, s.x[n - 1], weights.outputNorm, c.rmsEps());
+            s.matmul.run(s.normed, 1, weights.output, s.logits);
         }
     }
 
-    /** Multi-head attention of the current query over positions 0..pos, one head per task unit. */
+    /**
+     * Causal multi-head attention for a batch: token t (at position pos0+t) attends to positions
+     * 0..pos0+t. Work units are (token, head) pairs; each thread has its own score buffer.
+     */
     private final class AttentionJob implements ThreadPool.RangeTask {
         private final State s;
-        private int layer, pos;
+        private int layer, pos0;
 
         AttentionJob(State s) {
             this.s = s;
         }
 
-        void attend(int layer, int pos) {
+        void attend(int layer, int pos0, int n) {
             this.layer = layer;
-            this.pos = pos;
-            pool.parallelFor(config.heads(), 1, this);
+            this.pos0 = pos0;
+            pool.parallelFor(n * config.heads(), 1, this);
         }
 
         @Override
-        public void run(int h0, int h1) {
+        public void run(int thread, int start, int end) {
             LlamaConfig c = config;
             int hd = c.headDim(), kvDim = c.kvDim(), group = c.heads() / c.kvHeads();
             float[] keys = s.cache.keys[layer], values = s.cache.values[layer];
+            float[] att = s.scores[thread];
             float scale = (float) (1.0 / Math.sqrt(hd));
-            for (int h = h0; h < h1; h++) {
+            for (int u = start; u < end; u++) {
+                int t = u / c.heads(), h = u % c.heads();
+                int last = pos0 + t;
+                float[] q = s.q[t], out = s.attnIn[t].f;
                 int qo = h * hd, kvo = (h / group) * hd;
-                float[] att = s.scores[h];
                 float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t <= pos; t++) {
+                for (int p = 0; p <= last; p++) {
                     float dot = 0;
-                    int ko = t * kvDim + kvo;
-                    for (int i = 0; i < hd; i++) dot += s.q[qo + i] * keys[ko + i];
-                    att[t] = dot * scale;
-                    max = Math.max(max, att[t]);
+                    int ko = p * kvDim + kvo;
+                    for (int i = 0; i < hd; i++) dot += q[qo + i] * keys[ko + i];
+                    att[p] = dot * scale;
+                    max = Math.max(max, att[p]);
                 }
                 double sum = 0;
-                for (int t = 0; t <= pos; t++) {
-                    att[t] = (float) Math.exp(att[t] - max);
-                    sum += att[t];
+                for (int p = 0; p <= last; p++) {
+                    att[p] = (float) Math.exp(att[p] - max);
+                    sum += att[p];
                 }
                 float inv = (float) (1.0 / sum);
-                float[] out = s.attnIn.f;
                 java.util.Arrays.fill(out, qo, qo + hd, 0f);
-                for (int t = 0; t <= pos; t++) {
-                    float a = att[t] * inv;
-                    int vo = t * kvDim + kvo;
+                for (int p = 0; p <= last; p++) {
+                    float a = att[p] * inv;
+                    int vo = p * kvDim + kvo;
                     for (int i = 0; i < hd; i++) out[qo + i] += a * values[vo + i];
                 }
             }

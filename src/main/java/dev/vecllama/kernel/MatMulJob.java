@@ -1,0 +1,82 @@
+package dev.vecllama.kernel;
+
+import dev.vecllama.activation.Activation;
+
+/**
+ * Up to three matrix products that share one input batch (Q/K/V, gate/up), run as one parallel
+ * region over the union of their rows, so a single barrier covers them all. For each of
+ * {@code tokens} input rows, {@code out[m][t][r] = W_m[r] · x[t]}. Work is tiled: a thread takes a
+ * contiguous range of weight rows and walks it once per tile of tokens, so each weight row is read
+ * from memory once per tile and reused from cache for every token in it. Reused for every call;
+ * nothing is allocated.
+ */
+public final class MatMulJob implements ThreadPool.RangeTask {
+    /** Rows handed to a thread are multiples of this, so multi-row kernels see whole groups. */
+    private static final int GRAIN = 4;
+    /** Tokens per tile: their quantized activations stay in L2 while a row range streams past. */
+    private static final int TOKEN_TILE = 32;
+
+    private final ThreadPool pool;
+    private final WeightMatrix[] w = new WeightMatrix[3];
+    private final float[][][] out = new float[3][][];
+    private int count;
+    private Activation[] x;
+    private int tokens;
+
+    public MatMulJob(ThreadPool pool) {
+        this.pool = pool;
+    }
+
+    public void run(Activation[] x, int tokens, WeightMatrix w0, float[][] out0) {
+        run(x, tokens, w0, out0, null, null, null, null);
+    }
+
+    public void run(Activation[] x, int tokens, WeightMatrix w0, float[][] out0, WeightMatrix w1, float[][] out1) {
+        run(x, tokens, w0, out0, w1, out1, null, null);
+    }
+
+    /** Products whose weights want the same activation form run together; a change of form starts a new region. */
+    public void run(Activation[] x, int tokens, WeightMatrix w0, float[][] out0, WeightMatrix w1, float[][] out1,
+                    WeightMatrix w2, float[][] out2) {
+        this.x = x;
+        this.tokens = tokens;
+        add(w0, out0);
+        if (w1 != null) add(w1, out1);
+        if (w2 != null) add(w2, out2);
+        flush();
+        this.x = null;
+    }
+
+    private void add(WeightMatrix m, float[][] o) {
+        if (count > 0 && m.format.activationKind() != w[count - 1].format.activationKind()) flush();
+        w[count] = m;
+        out[count] = o;
+        count++;
+    }
+
+    private void flush() {
+        for (int t = 0; t < tokens; t++) x[t].prepare(w[0].format.activationKind());
+        int rows = 0;
+        for (int i = 0; i < count; i++) rows += w[i].rows;
+        pool.parallelFor(rows, GRAIN, this);
+        for (int i = 0; i < count; i++) {
+            w[i] = null;
+            out[i] = null;
+        }
+        count = 0;
+    }
+
+    @Override
+    public void run(int thread, int start, int end) {
+        for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
+            int t1 = Math.min(tokens, t0 + TOKEN_TILE);
+            int base = 0;
+            for (int i = 0; i < count && start < end; i++) {
+                int rows = w[i].rows;
+                int s = Math.max(start, base), e = Math.min(end, base + rows);
+                if (s < e) w[i].matmul(x, t0, t1, out[i], s - base, e - base);
+                base += rows;
+            }
+        }
+    }
+}
