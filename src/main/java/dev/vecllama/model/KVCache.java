@@ -26,9 +26,14 @@ public final class KVCache {
         int o = pos * kvDim;
         float[] kc = keys[layer], vc = values[layer];
         for (int i = 0; i < kvDim; i++) {
-            kc[o + i] = Float.float16ToFloat(Float.floatToFloat16(k[i]));
-            vc[o + i] = Float.float16ToFloat(Float.floatToFloat16(v[i]));
+            kc[o + i] = toHalf(k[i]);
+            vc[o + i] = toHalf(v[i]);
         }
+    }
+
+    /** x rounded to the nearest half-precision value. */
+    static float toHalf(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
     }
 
     public long byteSize() {

@@ -1,6 +1,7 @@
 package dev.vecllama.model;
 
 import dev.vecllama.activation.Activation;
+import dev.vecllama.kernel.Exp;
 import dev.vecllama.kernel.MatMulJob;
 import dev.vecllama.kernel.ThreadPool;
 
@@ -30,7 +31,9 @@ public final class Llama {
         public final float[][] logits;
         public final int maxBatch;
         final boolean allLogits;
-        final float[][] x, q, k, v, attnOut, ffnOut, gate, up, ropeCos, ropeSin, scores;
+        final float[][] x, q, k, v, attnOut, ffnOut, gate, up, ropeCos, ropeSin;
+        /** Per thread: the f16-rounded query head and the value accumulator of one attention unit. */
+        final float[][][] headScratch;
         final Activation[] normed, attnIn, ffnIn;
         final MatMulJob matmul = new MatMulJob(pool);
         final AttentionJob attention = new AttentionJob(this);
@@ -53,7 +56,7 @@ public final class Llama {
             up = new float[maxBatch][c.ffnDim()];
             ropeCos = new float[maxBatch][c.ropeDim() / 2];
             ropeSin = new float[maxBatch][c.ropeDim() / 2];
-            scores = new float[pool.threads()][contextLength];
+            headScratch = new float[pool.threads()][2][c.headDim()];
             normed = activations(maxBatch, c.dim());
             attnIn = activations(maxBatch, c.qDim());
             ffnIn = activations(maxBatch, c.ffnDim());
@@ -130,7 +133,12 @@ public final class Llama {
 
     /**
      * Causal multi-head attention for a batch: token t (at position pos0+t) attends to positions
-     * 0..pos0+t. Work units are (token, head) pairs; each thread has its own score buffer.
+     * 0..pos0+t. Work units are (token, head) pairs; each thread has its own scratch.
+     *
+     * <p>The arithmetic follows llama.cpp's CPU flash attention, which is what it runs by default:
+     * the query is rounded to f16 like the cached keys, scores use an online softmax, and the
+     * weighted sum of values is kept in an f16 accumulator. Quantized models magnify even tiny
+     * differences here (a changed rounding of one int8 activation), so matching them matters.
      */
     private final class AttentionJob implements ThreadPool.RangeTask {
         private final State s;
@@ -151,33 +159,33 @@ public final class Llama {
             LlamaConfig c = config;
             int hd = c.headDim(), kvDim = c.kvDim(), group = c.heads() / c.kvHeads();
             float[] keys = s.cache.keys[layer], values = s.cache.values[layer];
-            float[] att = s.scores[thread];
-            float scale = (float) (1.0 / Math.sqrt(hd));
+            float[] qh = s.headScratch[thread][0], acc = s.headScratch[thread][1];
+            float scale = 1f / (float) Math.sqrt(hd);
             for (int u = start; u < end; u++) {
                 int t = u / c.heads(), h = u % c.heads();
-                int last = pos0 + t;
-                float[] q = s.q[t], out = s.attnIn[t].f;
                 int qo = h * hd, kvo = (h / group) * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p <= last; p++) {
-                    float dot = 0;
+                for (int i = 0; i < hd; i++) qh[i] = KVCache.toHalf(s.q[t][qo + i]);
+                java.util.Arrays.fill(acc, 0f);
+                float max = Float.NEGATIVE_INFINITY, sum = 0;
+                for (int p = 0, last = pos0 + t; p <= last; p++) {
                     int ko = p * kvDim + kvo;
-                    for (int i = 0; i < hd; i++) dot += q[qo + i] * keys[ko + i];
-                    att[p] = dot * scale;
-                    max = Math.max(max, att[p]);
+                    double dot = 0;
+                    for (int i = 0; i < hd; i++) dot += qh[i] * keys[ko + i];
+                    float score = (float) dot * scale;
+                    float rescale = 1f, weight = 1f;
+                    if (score > max) {
+                        rescale = Exp.libmExpf(max - score);
+                        max = score;
+                        for (int i = 0; i < hd; i++) acc[i] = KVCache.toHalf(acc[i] * rescale);
+                    } else {
+                        weight = Exp.libmExpf(score - max);
+                    }
+                    for (int i = 0; i < hd; i++) acc[i] = KVCache.toHalf(Math.fma(values[ko + i], weight, acc[i]));
+                    sum = Math.fma(sum, rescale, weight);
                 }
-                double sum = 0;
-                for (int p = 0; p <= last; p++) {
-                    att[p] = (float) Math.exp(att[p] - max);
-                    sum += att[p];
-                }
-                float inv = (float) (1.0 / sum);
-                java.util.Arrays.fill(out, qo, qo + hd, 0f);
-                for (int p = 0; p <= last; p++) {
-                    float a = att[p] * inv;
-                    int vo = p * kvDim + kvo;
-                    for (int i = 0; i < hd; i++) out[qo + i] += a * values[vo + i];
-                }
+                float inv = 1f / sum;
+                float[] out = s.attnIn[t].f;
+                for (int i = 0; i < hd; i++) out[qo + i] = acc[i] * inv;
             }
         }
     }
@@ -186,7 +194,7 @@ public final class Llama {
     static void rmsNorm(float[] out, float[] x, float[] weight, float eps) {
         double ss = 0;
         for (float xi : x) ss += (double) xi * xi;
-        float scale = (float) (1.0 / Math.sqrt((float) (ss / x.length) + eps));
+        float scale = 1f / (float) Math.sqrt((float) (ss / x.length) + eps);
         for (int i = 0; i < x.length; i++) out[i] = x[i] * scale * weight[i];
     }
 
@@ -207,6 +215,7 @@ public final class Llama {
     /**
      * Rotates each head's first ropeDim dimensions in pairs: adjacent pairs (2i, 2i+1) for llama
      * files (whose Q/K rows the converter permuted for this), halves (i, i+ropeDim/2) for NEOX.
+     * The products are fused the way llama.cpp's compiled rope is, so rotations round alike.
      */
     void rope(float[] vec, int heads, float[] cos, float[] sin) {
         int hd = config.headDim(), half = cos.length;
@@ -217,8 +226,8 @@ public final class Llama {
                 int a = neox ? o + i : o + 2 * i;
                 int b = neox ? o + i + half : o + 2 * i + 1;
                 float x0 = vec[a], x1 = vec[b];
-                vec[a] = x0 * cos[i] - x1 * sin[i];
-                vec[b] = x0 * sin[i] + x1 * cos[i];
+                vec[a] = Math.fma(x0, cos[i], -(x1 * sin[i]));
+                vec[b] = Math.fma(x0, sin[i], x1 * cos[i]);
             }
         }
     }
@@ -231,11 +240,8 @@ public final class Llama {
         for (int i = 0; i < x.length; i++) x[i] += y[i];
     }
 
-    /** out = silu(gate) * up, silu(g) = g / (1 + e^−g). */
+    /** out = silu(gate) * up. */
     static void swiglu(float[] out, float[] gate, float[] up) {
-        for (int i = 0; i < out.length; i++) {
-            float g = gate[i];
-            out[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
+        for (int i = 0; i < out.length; i++) out[i] = Exp.silu(gate[i]) * up[i];
     }
 }

@@ -1,0 +1,36 @@
+package dev.vecllama.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.nio.file.Path;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** A prompt run as batches gives exactly the logits of running it one token at a time. */
+class BatchPrefillTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vl-tiny-f-Q8_0", "vl-tiny-f-F16", "rand-qwen2-BF16"})
+    void batchedPromptEqualsTokenByToken(String stem) {
+        try (Model m = Model.load(Path.of("../shared/models/" + stem + ".gguf"), 2)) {
+            int[] tokens = m.tokenizer.encode("The quick brown fox jumps over the lazy dog. def fibonacci(n): return n");
+            int n = tokens.length;
+
+            Llama.State single = m.llama.newState(n, 1, false);
+            float[][] expected = new float[n][];
+            for (int p = 0; p < n; p++) {
+                m.llama.forward(single, tokens, p, 1, p);
+                expected[p] = single.logits[0].clone();
+            }
+
+            Llama.State whole = m.llama.newState(n, n, true);
+            m.llama.forward(whole, tokens, 0, n, 0);
+            for (int p = 0; p < n; p++) assertArrayEquals(expected[p], whole.logits[p], "position " + p + " (one batch)");
+
+            // Batches of 5 that do not divide the prompt: later batches attend to earlier ones through the cache.
+            Llama.State chunked = m.llama.newState(n, 5, false);
+            m.llama.forward(chunked, tokens, 0, n, 0);
+            assertArrayEquals(expected[n - 1], chunked.logits[0], "last position (batches of 5)");
+        }
+    }
+}
