@@ -1,13 +1,16 @@
 package dev.vecllama.kernel;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed set of worker threads, created once, that split a range of work into contiguous chunks.
- * The calling thread takes chunk 0. Workers spin briefly between jobs (the next matmul follows
- * within microseconds during a forward pass) and then park, so an idle runtime costs no CPU.
- * Nothing is allocated per job: callers pass reusable {@link RangeTask} objects.
+ * A fixed set of worker threads, created once, that split a range of work into one contiguous
+ * chunk per thread. The calling thread runs chunk 0 and then claims any chunk whose worker has not
+ * started yet: on a busy machine a descheduled worker costs a slower job, never a stall of a
+ * scheduler time slice. Workers spin briefly between jobs (the next matmul follows within
+ * microseconds during a forward pass) and then park, so an idle runtime costs no CPU. Nothing is
+ * allocated per job: callers pass reusable {@link RangeTask} objects.
  */
 public final class ThreadPool implements AutoCloseable {
 
@@ -17,13 +20,15 @@ public final class ThreadPool implements AutoCloseable {
         void run(int thread, int start, int end);
     }
 
-    private static final long SPIN_NANOS = 200_000;
+    private static final long SPIN_NANOS = 100_000;
 
     private final Thread[] workers;
     private final int threads;
+    /** Per chunk: 0 = free, 1 = claimed, for the current job. */
+    private final AtomicIntegerArray claimed;
+    private final AtomicInteger pending = new AtomicInteger();
     private volatile int generation;
     private volatile boolean closed;
-    private final AtomicInteger pending = new AtomicInteger();
     private RangeTask task;
     private int total;
     private int grain;
@@ -32,6 +37,7 @@ public final class ThreadPool implements AutoCloseable {
     public ThreadPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("thread count must be at least 1, got " + threads);
         this.threads = threads;
+        this.claimed = new AtomicIntegerArray(threads);
         this.workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
             int index = i + 1;
@@ -56,10 +62,11 @@ public final class ThreadPool implements AutoCloseable {
         this.total = n;
         this.grain = grain;
         this.failure = null;
-        pending.set(workers.length);
-        generation++; // publishes task/total/grain to the workers
+        pending.set(threads);
+        for (int i = 0; i < threads; i++) claimed.set(i, 0); // publishes the fields above to claimers
+        generation++;
         for (Thread w : workers) LockSupport.unpark(w);
-        runChunk(0);
+        for (int i = 0; i < threads; i++) tryRun(0, i);
         while (pending.get() != 0) Thread.onSpinWait();
         this.task = null;
         Throwable f = failure;
@@ -70,9 +77,17 @@ public final class ThreadPool implements AutoCloseable {
         }
     }
 
-    private void runChunk(int index) {
-        int start = chunkStart(index), end = chunkStart(index + 1);
-        if (start < end) task.run(index, start, end);
+    /** Runs chunk {@code chunk} on thread {@code thread} if nobody has claimed it yet. */
+    private void tryRun(int thread, int chunk) {
+        if (!claimed.compareAndSet(chunk, 0, 1)) return;
+        try {
+            int start = chunkStart(chunk), end = chunkStart(chunk + 1);
+            if (start < end) task.run(thread, start, end);
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            pending.decrementAndGet();
+        }
     }
 
     private int chunkStart(int index) {
@@ -91,13 +106,7 @@ public final class ThreadPool implements AutoCloseable {
             }
             if (closed) return;
             seen = generation;
-            try {
-                runChunk(index);
-            } catch (Throwable t) {
-                failure = t;
-            } finally {
-                pending.decrementAndGet();
-            }
+            tryRun(index, index);
         }
     }
 

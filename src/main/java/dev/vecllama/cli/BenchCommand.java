@@ -1,0 +1,94 @@
+package dev.vecllama.cli;
+
+import dev.vecllama.gguf.FileType;
+import dev.vecllama.model.Llama;
+import dev.vecllama.model.Model;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code bench MODEL}: prompt processing (ppN: N tokens in batches) and generation (tgN: N tokens
+ * one at a time) throughput, as llama-bench measures them, as a markdown table.
+ */
+@Command(name = "bench", description = "Measure prompt processing and generation speed (like llama-bench).")
+final class BenchCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "GGUF model file")
+    Path model;
+
+    @Option(names = {"-p", "--n-prompt"}, split = ",", description = "prompt lengths to test (default: ${DEFAULT-VALUE})")
+    List<Integer> prompt = List.of(512);
+
+    @Option(names = {"-n", "--n-gen"}, split = ",", description = "generation lengths to test (default: ${DEFAULT-VALUE})")
+    List<Integer> gen = List.of(128);
+
+    @Option(names = {"-t", "--threads"}, split = ",", description = "thread counts to test (default: all cores)")
+    List<Integer> threads;
+
+    @Option(names = {"-b", "--batch-size"}, description = "prompt tokens per batch (default: ${DEFAULT-VALUE})")
+    int batch = 512;
+
+    @Option(names = {"-r", "--repetitions"}, description = "repetitions of each test (default: ${DEFAULT-VALUE})")
+    int repetitions = 5;
+
+    @Override
+    public Integer call() {
+        if (repetitions < 1) throw new IllegalArgumentException("-r/--repetitions must be at least 1, got " + repetitions);
+        for (int v : prompt) if (v < 0) throw new IllegalArgumentException("-p values must be >= 0, got " + v);
+        for (int v : gen) if (v < 0) throw new IllegalArgumentException("-n values must be >= 0, got " + v);
+        List<Integer> threadCounts = threads == null ? List.of(Options.threads(null)) : threads;
+        System.out.println("| model | size | params | threads | test | t/s |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+        for (int t : threadCounts) {
+            try (Model m = Model.load(model, Options.threads(t))) {
+                String name = m.file.getString("general.name", model.getFileName().toString()) + " "
+                        + (m.file.has("general.file_type") ? FileType.name(m.file.getInt("general.file_type")) : "");
+                String size = String.format("%.2f MiB", m.file.fileSize() / 1048576.0);
+                long params = m.file.tensors().values().stream().mapToLong(x -> x.elementCount()).sum();
+                String paramText = String.format("%.2f M", params / 1e6);
+                for (int p : prompt) {
+                    if (p > 0) row(name, size, paramText, t, "pp" + p, measure(m, p, true));
+                }
+                for (int n : gen) {
+                    if (n > 0) row(name, size, paramText, t, "tg" + n, measure(m, n, false));
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** Tokens per second of each repetition, after one warm-up run that is not counted. */
+    private double[] measure(Model m, int tokens, boolean batched) {
+        int[] ids = new SplittableRandom(42).ints(tokens, 0, m.config.vocabSize()).toArray();
+        Llama.State state = m.llama.newState(tokens, batched ? Math.min(batch, tokens) : 1, false);
+        double[] rates = new double[repetitions];
+        for (int r = -1; r < repetitions; r++) {
+            long t0 = System.nanoTime();
+            if (batched) {
+                m.llama.forward(state, ids, 0, tokens, 0);
+            } else {
+                for (int pos = 0; pos < tokens; pos++) m.llama.forward(state, ids, pos, 1, pos);
+            }
+            long ns = System.nanoTime() - t0;
+            if (r >= 0) rates[r] = tokens * 1e9 / ns;
+        }
+        return rates;
+    }
+
+    private static void row(String name, String size, String params, int threads, String test, double[] rates) {
+        double mean = 0;
+        for (double r : rates) mean += r;
+        mean /= rates.length;
+        double var = 0;
+        for (double r : rates) var += (r - mean) * (r - mean);
+        double sd = rates.length > 1 ? Math.sqrt(var / (rates.length - 1)) : 0;
+        System.out.printf("| %s | %s | %s | %d | %s | %.2f ± %.2f |%n", name, size, params, threads, test, mean, sd);
+        System.out.flush();
+    }
+}
