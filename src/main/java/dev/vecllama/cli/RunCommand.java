@@ -11,10 +11,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The main job: {@code MODEL "prompt"} streams a continuation of the prompt to stdout. */
+/** The main job: {@code MODEL "prompt"} streams a continuation of the prompt to stdout; {@code MODEL} alone chats. */
 @Command(name = "vecllama", mixinStandardHelpOptions = true, version = "vecllama 0.1",
-        description = "Run a GGUF language model on the CPU: MODEL \"prompt\" streams a continuation.",
-        subcommands = {InfoCommand.class},
+        description = "Run a GGUF language model on the CPU: MODEL \"prompt\" streams a continuation; MODEL alone opens a chat.",
+        subcommands = {InfoCommand.class, BenchCommand.class, GenModelCommand.class, ChatCommand.class, ServeCommand.class},
         sortOptions = false)
 final class RunCommand implements Callable<Integer> {
 
@@ -28,8 +28,8 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-n", "--n-predict"}, description = "tokens to generate; -1 = until the context is full (default: ${DEFAULT-VALUE})")
-    int maxTokens = 256;
+    @Option(names = {"-n", "--n-predict"}, description = "tokens to generate; -1 = until the context is full (default: 256; in a chat, until the answer ends)")
+    Integer maxTokens;
 
     @Option(names = {"-c", "--ctx-size"}, description = "context size in tokens (default: the model's, at most 4096)")
     Integer contextSize;
@@ -46,12 +46,13 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     SamplingOptions sampling = new SamplingOptions();
 
+    @picocli.CommandLine.Mixin
+    ChatCommand.ChatOptions chat = new ChatCommand.ChatOptions();
+
     @Override
     public Integer call() {
-        if (model == null || prompt == null) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    model == null ? "missing MODEL and PROMPT" : "missing PROMPT");
-        }
+        if (model == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing MODEL");
+        if (prompt == null) return ChatCommand.run(model, maxTokens == null ? -1 : maxTokens, contextSize, threads, batchSize, chat, sampling);
         long t0 = System.nanoTime();
         try (Model m = Model.load(model, Options.threads(threads))) {
             int ctx = Options.contextSize(contextSize, m.config.contextLength());
@@ -64,7 +65,7 @@ final class RunCommand implements Callable<Integer> {
                 out.print(prompt);
                 out.flush();
             }
-            Generator.Stats st = Generator.generate(m, state, tokens, maxTokens, sampler, token -> {
+            Generator.Stats st = Generator.generate(m, state, tokens, maxTokens == null ? 256 : maxTokens, sampler, token -> {
                 byte[] piece = m.tokenizer.decodeBytes(token);
                 out.write(piece, 0, piece.length);
                 out.flush();

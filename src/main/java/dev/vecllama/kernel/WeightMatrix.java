@@ -38,11 +38,6 @@ public final class WeightMatrix {
                 WeightFormat.of(t.requireType()), file.tensorData(t));
     }
 
-    /** {@code out[r] = row r · x} for {@code r0 ≤ r < r1}; x must already be prepared in this format's kind. */
-    public void matvec(Activation x, float[] out, int r0, int r1) {
-        format.matvec(data, rowBytes, cols, x, out, r0, r1);
-    }
-
     /**
      * {@code out[t][r] = row r · x[t]} for tokens {@code t0 ≤ t < t1} and rows {@code r0 ≤ r < r1};
      * row-major over a small row group so each group of weight rows is reused across the tokens.

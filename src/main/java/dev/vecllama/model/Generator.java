@@ -41,12 +41,11 @@ public final class Generator {
 
     /**
      * Evaluates {@code prompt} from position 0 of {@code state}, then samples up to
-     * {@code maxTokens} tokens (negative: until the context is full), stopping early at the
-     * end-of-sequence token, which is not passed on.
+     * {@code maxTokens} tokens (negative: until the context is full), stopping early at an
+     * end-of-generation token (EOS, EOT...), which is not passed on.
      */
     public static Stats generate(Model model, Llama.State state, int[] prompt, int maxTokens, Sampler sampler, TokenSink sink) {
-        int eos = model.tokenizer.eos();
-        return generate(model.llama::forward, state, prompt, 0, maxTokens, sampler, t -> t == eos, sink);
+        return generate(model.llama::forward, state, prompt, 0, maxTokens, sampler, model.tokenizer::isEndOfGeneration, sink);
     }
 
     /**
