@@ -9,6 +9,12 @@ final class Formats {
     static WeightFormat of(GGMLType t) {
         return switch (t) {
             case F32 -> F32.INSTANCE;
+            case F16 -> F16.INSTANCE;
+            case BF16 -> BF16.INSTANCE;
+            case Q8_0 -> Q8_0.INSTANCE;
+            case Q4_0 -> Q4_0.INSTANCE;
+            case Q4_K -> Q4_K.INSTANCE;
+            case Q6_K -> Q6_K.INSTANCE;
             case TQ1_0, TQ2_0 -> throw new UnsupportedFormatException(
                     "tensor type " + t + " (BitNet ternary) is not supported yet");
             default -> throw new UnsupportedFormatException("tensor type " + t + " is not supported");

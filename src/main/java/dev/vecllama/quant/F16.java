@@ -1,0 +1,38 @@
+package dev.vecllama.quant;
+
+import dev.vecllama.activation.Activation;
+import dev.vecllama.activation.ActivationKind;
+import dev.vecllama.gguf.GGMLType;
+import java.lang.foreign.MemorySegment;
+
+/** IEEE half-precision weights, multiplied (like llama.cpp) against f16-rounded activations in f32. */
+public final class F16 implements WeightFormat {
+    public static final F16 INSTANCE = new F16();
+
+    private F16() {}
+
+    @Override
+    public GGMLType type() {
+        return GGMLType.F16;
+    }
+
+    @Override
+    public ActivationKind activationKind() {
+        return ActivationKind.F16;
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long offset, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) dst[dstOff + i] = Half.f16(w, offset + 2L * i);
+    }
+
+    @Override
+    public float dotReference(MemorySegment w, long offset, Activation a, int n) {
+        return HalfFloatDot.tail(w, offset, a.rounded, 0, n, false);
+    }
+
+    @Override
+    public float dot(MemorySegment w, long offset, Activation a, int n) {
+        return HalfFloatDot.dot(w, offset, a.rounded, n, false);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.vecllama.quant;
+
+import static dev.vecllama.quant.VectorMath.FLOATS;
+import static dev.vecllama.quant.VectorMath.INTS;
+import static dev.vecllama.quant.VectorMath.LOW_NIBBLE;
+import static dev.vecllama.quant.VectorMath.SHORTS;
+
+import dev.vecllama.activation.Activation;
+import dev.vecllama.activation.ActivationKind;
+import dev.vecllama.gguf.GGMLType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Super-blocks of 256 weights in 8 sub-blocks of 32: f16 d, f16 dmin, 12 bytes packing a 6-bit scale
+ * and a 6-bit min per sub-block, then 128 bytes of nibbles. Weight = d·sc·q − dmin·m. Each 32-byte run
+ * of nibbles covers 64 weights: low nibbles are sub-block 2k, high nibbles sub-block 2k + 1.
+ *
+ * <p>Paired with Q8_K activations, a super-block's dot is d·d_a·Σ sc·(Σ q·a) − dmin·d_a·Σ m·(Σ a):
+ * the second sum comes from the activation's per-16 partial sums, so the minimums cost nothing per
+ * element.
+ */
+public final class Q4_K implements WeightFormat {
+    public static final Q4_K INSTANCE = new Q4_K();
+
+    static final int BLOCK = 256;
+    static final int BLOCK_BYTES = 144;
+    private static final int D = 0, DMIN = 2, SCALES = 4, QS = 16;
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private Q4_K() {}
+
+    @Override
+    public GGMLType type() {
+        return GGMLType.Q4_K;
+    }
+
+    @Override
+    public ActivationKind activationKind() {
+        return ActivationKind.Q8_K;
+    }
+
+    /**
+     * The 8 scales (low int: sub-blocks 0..3, high int: 4..7, one per byte) or the 8 minimums, unpacked
+     * from the 12 bytes at {@code o + SCALES}. Bytes 0..3 hold scales 0..3 in their low 6 bits, bytes
+     * 4..7 minimums 0..3; bytes 8..11 hold the low 4 bits of scale (low nibble) and min (high nibble)
+     * 4..7, whose top 2 bits sit in the top 2 bits of bytes 0..3 (scales) and 4..7 (minimums).
+     */
+    static long sixBit(MemorySegment w, long o, boolean mins) {
+        int u0 = w.get(LE_INT, o + SCALES), u1 = w.get(LE_INT, o + SCALES + 4), u2 = w.get(LE_INT, o + SCALES + 8);
+        int first = mins ? u1 : u0;
+        int low = first & 0x3F3F3F3F;
+        int high = ((mins ? u2 >>> 4 : u2) & 0x0F0F0F0F) | (((first >>> 6) & 0x03030303) << 4);
+        return (low & 0xFFFFFFFFL) | ((long) high << 32);
+    }
+
+    private static int sub(long packed, int j) {
+        return (int) (packed >>> (8 * j)) & 0xFF;
+    }
+
+    /** Element j (0 ≤ j < 256) of the super-block at {@code o}, as its unsigned 4-bit code. */
+    private static int code(MemorySegment w, long o, int j) {
+        int q = w.get(ValueLayout.JAVA_BYTE, o + QS + 32 * (j / 64) + (j & 31));
+        return (j & 32) == 0 ? q & 0x0F : (q >> 4) & 0x0F;
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long offset, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            float d = Half.f16(w, o + D), dmin = Half.f16(w, o + DMIN);
+            long sc = sixBit(w, o, false), m = sixBit(w, o, true);
+            for (int j = 0; j < BLOCK; j++) {
+                dst[dstOff + b * BLOCK + j] = d * sub(sc, j / 32) * code(w, o, j) - dmin * sub(m, j / 32);
+            }
+        }
+    }
+
+    @Override
+    public float dotReference(MemorySegment w, long offset, Activation a, int n) {
+        float s = 0;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            s += Half.f16(w, o + D) * a.scale[b] * scaledSum(w, o, a, b) - Half.f16(w, o + DMIN) * a.scale[b] * minSum(w, o, a, b);
+        }
+        return s;
+    }
+
+    /** Σ over sub-blocks of sc · (Σ q·a), in exact integers. */
+    private static int scaledSum(MemorySegment w, long o, Activation a, int b) {
+        long sc = sixBit(w, o, false);
+        int s = 0;
+        for (int j = 0; j < 8; j++) {
+            int isum = 0;
+            for (int l = 32 * j; l < 32 * j + 32; l++) isum += code(w, o, l) * a.q[b * BLOCK + l];
+            s += sub(sc, j) * isum;
+        }
+        return s;
+    }
+
+    /** Σ over sub-blocks of m · (Σ a), from the activation's partial sums of 16. */
+    private static int minSum(MemorySegment w, long o, Activation a, int b) {
+        long m = sixBit(w, o, true);
+        int s = 0;
+        for (int j = 0; j < 8; j++) s += sub(m, j) * (a.sums[b * 16 + 2 * j] + a.sums[b * 16 + 2 * j + 1]);
+        return s;
+    }
+
+    @Override
+    public float dot(MemorySegment w, long offset, Activation a, int n) {
+        FloatVector acc = FloatVector.zero(FLOATS);
+        float mins = 0;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            long sc = sixBit(w, o, false);
+            int i = b * BLOCK;
+            IntVector isum = IntVector.zero(INTS);
+            for (int j = 0; j < 8; j++) {
+                // Sub-block j: the low (j even) or high nibbles of the 32 bytes at QS + 32·(j / 2).
+                // Nibble × int8 products stay within 15·127, so up to 4 runs add up in 16 bits.
+                long qs = o + QS + 32 * (j >> 1);
+                int shift = 4 * (j & 1), x = i + 32 * j;
+                ShortVector p = ShortVector.zero(SHORTS);
+                for (int c = 0; c < 32; c += SHORTS.length()) {
+                    p = p.add(VectorMath.uint8(w, qs + c).lanewise(VectorOperators.LSHR, shift).and(LOW_NIBBLE).mul(VectorMath.int8(a.q, x + c)));
+                }
+                isum = isum.add(VectorMath.pairSum(p).mul(IntVector.broadcast(INTS, sub(sc, j))));
+            }
+            float da = a.scale[b];
+            acc = VectorMath.toFloat(isum).fma(FloatVector.broadcast(FLOATS, Half.f16(w, o + D) * da), acc);
+            mins += Half.f16(w, o + DMIN) * da * minSum(w, o, a, b);
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
+    }
+}

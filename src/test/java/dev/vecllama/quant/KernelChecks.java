@@ -1,0 +1,180 @@
+package dev.vecllama.quant;
+
+import dev.vecllama.activation.Activation;
+import dev.vecllama.activation.ActivationKind;
+import dev.vecllama.gguf.GGMLType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+/**
+ * The vector kernels against the scalar references, for every format, at whatever vector width this
+ * JVM runs ({@link VectorMath#BITS}). Shared by {@link VectorDotTest} (in process) and
+ * {@link VectorWidthsTest}, which runs {@link #main} in child JVMs at 512, 256 and 128 bits.
+ */
+final class KernelChecks {
+    private KernelChecks() {}
+
+    static final GGMLType[] TYPES = {GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q6_K};
+
+    /** Row lengths per block size: one block, a few, an odd count, many. */
+    static int[] lengths(GGMLType t) {
+        return switch (t.blockSize) {
+            case 1 -> new int[] {1, 7, 16, 33, 100, 256, 1000, 4096};
+            case 32 -> new int[] {32, 64, 96, 256, 800, 4096};
+            default -> new int[] {256, 512, 768, 2816, 4096};
+        };
+    }
+
+    public static void main(String[] args) {
+        checkAll();
+        System.out.println("kernel checks passed at " + VectorMath.BITS + " bits");
+    }
+
+    static void checkAll() {
+        for (GGMLType t : TYPES) {
+            checkRandom(t);
+            checkZero(t);
+            checkExtremes(t);
+        }
+        checkHalfConversion();
+    }
+
+    static void checkRandom(GGMLType t) {
+        WeightFormat f = WeightFormat.of(t);
+        Random rnd = new Random(t.ordinal());
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : lengths(t)) {
+                int rows = 3;
+                MemorySegment w = RandomWeights.matrix(t, rows, n, rnd, arena);
+                Activation a = RandomWeights.activation(n, f.activationKind(), rnd);
+                compareRows(f, w, rows, n, a, "random");
+            }
+        }
+    }
+
+    static void checkZero(GGMLType t) {
+        WeightFormat f = WeightFormat.of(t);
+        int n = lengths(t)[2];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = arena.allocate(t.bytesFor(n));
+            Activation a = RandomWeights.activation(n, f.activationKind(), new Random(1));
+            float v = f.dot(w, 0, a, n), r = f.dotReference(w, 0, a, n);
+            if (v != 0 || r != 0) throw new AssertionError(t + " zero weights: dot " + v + ", reference " + r);
+            Activation zero = new Activation(n).prepare(f.activationKind());
+            MemorySegment rw = RandomWeights.matrix(t, 1, n, new Random(2), arena);
+            if (f.dot(rw, 0, zero, n) != 0) throw new AssertionError(t + " zero activation: dot " + f.dot(rw, 0, zero, n));
+        }
+    }
+
+    /**
+     * Every quantized code at its most negative or largest (int8 −128, nibble 15, 6-bit 63 and 0),
+     * scales at ±65504 (the largest f16), activations at ±127.
+     */
+    static void checkExtremes(GGMLType t) {
+        WeightFormat f = WeightFormat.of(t);
+        int n = lengths(t)[3];
+        try (Arena arena = Arena.ofConfined()) {
+            for (int pattern : new int[] {0x80, 0xFF, 0x7F, 0x00}) {
+                for (float d : new float[] {65504f, -65504f}) {
+                    MemorySegment w = extremeRow(t, n, (byte) pattern, d, arena);
+                    for (float x : new float[] {1000f, -1000f}) {
+                        Activation a = new Activation(n);
+                        for (int i = 0; i < n; i++) a.f[i] = (i % 3 == 0) ? -x : x;
+                        a.prepare(f.activationKind());
+                        compareRows(f, w, 1, n, a, "extreme 0x" + Integer.toHexString(pattern) + " d=" + d + " x=" + x);
+                    }
+                }
+            }
+        }
+    }
+
+    private static MemorySegment extremeRow(GGMLType t, int n, byte pattern, float d, Arena arena) {
+        MemorySegment w = arena.allocate(t.bytesFor(n));
+        w.fill(pattern);
+        for (long o = 0; o < w.byteSize(); o += t.typeSize) {
+            switch (t) {
+                // Float formats: every weight at the largest finite magnitude the activations can meet
+                // without overflowing a float sum.
+                case F16 -> RandomWeights.putF16(w, o, Math.copySign(65504f, d) * ((o / 2) % 2 == 0 ? 1 : -1));
+                case BF16 -> w.set(Half.LE_SHORT, o, (short) (pattern < 0 ? 0xC780 : 0x4780));
+                case Q8_0, Q4_0 -> RandomWeights.putF16(w, o, d);
+                case Q4_K -> {
+                    RandomWeights.putF16(w, o, d);
+                    RandomWeights.putF16(w, o + 2, -d);
+                }
+                case Q6_K -> RandomWeights.putF16(w, o + 208, d);
+                default -> throw new IllegalArgumentException(t.toString());
+            }
+        }
+        return w;
+    }
+
+    /**
+     * dot against dotReference (float summation order is all they may differ in), matvec against
+     * dot, and dotReference against Σ dequantize(w)·a as the check between the two scalar paths.
+     */
+    static void compareRows(WeightFormat f, MemorySegment w, int rows, int n, Activation a, String what) {
+        long rowBytes = f.type().bytesFor(n);
+        float[] out = new float[rows];
+        f.matvec(w, rowBytes, n, a, out, 0, rows);
+        float[] dq = new float[n];
+        float[] x = activationValues(a, f.activationKind());
+        for (int r = 0; r < rows; r++) {
+            long off = r * rowBytes;
+            float v = f.dot(w, off, a, n), ref = f.dotReference(w, off, a, n);
+            f.dequantize(w, off, dq, 0, n);
+            double exact = 0, mag = 0;
+            for (int i = 0; i < n; i++) {
+                exact += (double) dq[i] * x[i];
+                mag += Math.abs((double) dq[i] * x[i]);
+            }
+            String id = f.type() + " n=" + n + " row " + r + " (" + what + ", " + VectorMath.BITS + " bits)";
+            if (!close(v, ref, mag, 2e-6)) throw new AssertionError(id + ": dot " + v + " != reference " + ref);
+            if (out[r] != v) throw new AssertionError(id + ": matvec " + out[r] + " != dot " + v);
+            if (!close(ref, exact, mag, 2e-5)) throw new AssertionError(id + ": reference " + ref + " != Σ dequantize·a " + exact);
+        }
+    }
+
+    /** Within {@code rel} of the sum of magnitudes, which bounds what reordering a float sum can change. */
+    private static boolean close(double a, double b, double magnitude, double rel) {
+        return Math.abs(a - b) <= rel * magnitude + 1e-30;
+    }
+
+    /** The activation values a format's dot multiplies: the rounded floats, or q times the block scale. */
+    static float[] activationValues(Activation a, ActivationKind kind) {
+        float[] x = new float[a.n];
+        for (int i = 0; i < a.n; i++) {
+            x[i] = switch (kind) {
+                case F32, F16, BF16 -> a.rounded[i];
+                case Q8_0, Q8_K -> a.q[i] * a.scale[i / kind.blockSize];
+            };
+        }
+        return x;
+    }
+
+    /** The vector f16/bf16 → f32 conversions against the scalar ones for every 16-bit pattern, bit for bit. */
+    static void checkHalfConversion() {
+        int l = VectorMath.FLOATS.length();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(2L * 65536);
+            for (int h = 0; h < 65536; h++) s.set(Half.LE_SHORT, 2L * h, (short) h);
+            float[] got = new float[l];
+            for (int h = 0; h < 65536; h += l) {
+                Half.f16s(s, 2L * h).intoArray(got, 0);
+                for (int j = 0; j < l; j++) {
+                    int want = Float.floatToRawIntBits(Float.float16ToFloat((short) (h + j)));
+                    // NaNs need only stay NaN: the scalar conversion quiets signaling ones, ours keeps the payload.
+                    boolean bothNaN = Float.isNaN(got[j]) && Float.isNaN(Float.intBitsToFloat(want));
+                    if (!bothNaN && Float.floatToRawIntBits(got[j]) != want) {
+                        throw new AssertionError(String.format("f16 0x%04x: vector %s, scalar %s", h + j, got[j], Float.intBitsToFloat(want)));
+                    }
+                }
+                Half.bf16s(s, 2L * h).intoArray(got, 0);
+                for (int j = 0; j < l; j++) {
+                    if (Float.floatToRawIntBits(got[j]) != (h + j) << 16) throw new AssertionError(String.format("bf16 0x%04x", h + j));
+                }
+            }
+        }
+    }
+}
