@@ -43,10 +43,14 @@ final class BenchCommand implements Callable<Integer> {
         for (int v : prompt) if (v < 0) throw new IllegalArgumentException("-p values must be >= 0, got " + v);
         for (int v : gen) if (v < 0) throw new IllegalArgumentException("-n values must be >= 0, got " + v);
         List<Integer> threadCounts = threads == null ? List.of(Options.threads(null)) : threads;
-        System.out.println("| model | size | params | threads | test | t/s |");
-        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+        boolean header = false;
         for (int t : threadCounts) {
             try (Model m = Model.load(model, Options.threads(t))) {
+                if (!header) {
+                    System.out.println("| model | size | params | threads | test | t/s |");
+                    System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+                    header = true;
+                }
                 String name = m.file.getString("general.name", model.getFileName().toString()) + " "
                         + (m.file.has("general.file_type") ? FileType.name(m.file.getInt("general.file_type")) : "");
                 String size = String.format("%.2f MiB", m.file.fileSize() / 1048576.0);

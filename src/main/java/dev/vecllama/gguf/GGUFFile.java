@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -98,6 +99,7 @@ public final class GGUFFile implements AutoCloseable {
 
     /** Maps and parses the file; any problem with it is a {@link GGUFFormatException} with a one-line message. */
     public static GGUFFile open(Path path) {
+        if (Files.isDirectory(path)) throw new GGUFFormatException(path + ": is a directory, not a GGUF file");
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
@@ -113,6 +115,9 @@ public final class GGUFFile implements AutoCloseable {
         } catch (IOException e) {
             arena.close();
             throw new GGUFFormatException(path + ": cannot map (" + e.getMessage() + ")");
+        } catch (GGUFFormatException e) {
+            arena.close();
+            throw new GGUFFormatException(path + ": " + e.getMessage());
         } catch (RuntimeException e) {
             arena.close();
             throw e;
