@@ -28,7 +28,7 @@ public final class F16 implements WeightFormat {
 
     @Override
     public float dotReference(MemorySegment w, long offset, Activation a, int n) {
-        return HalfFloatDot.tail(w, offset, a.rounded, 0, n, false);
+        return HalfFloatDot.dotReference(w, offset, a.rounded, n, false);
     }
 
     @Override

@@ -1,41 +1,61 @@
 package dev.vecllama.quant;
 
+import static dev.vecllama.quant.VectorMath.F8;
+
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The float dot product {@link F16} and {@link BF16} share: widen each 16-bit weight to f32 and FMA it
  * against the activation, already rounded to the same precision. {@code bf16} is a constant at both
  * call sites; where C2 compiles the loop on its own the test is loop-invariant and unswitched.
+ *
+ * <p>Float order: llama.cpp (AVX-512) multiplies F16 matrices with llamafile's tinyBLAS&lt;16, __m512&gt;:
+ * one 16-lane accumulator per output, lane l taking {@code fma(w[16c + l], x[16c + l], acc[l])} for
+ * c = 0, 1, …, then _mm512_reduce_add_ps, which folds lanes 8..15 onto 0..7 and finishes like
+ * {@link VectorMath#hsum8}. We hold the 16 lanes as two 8-lane vectors (lanes 0..7 and 8..15), so the
+ * first fold is one lanewise add. Elements past the last multiple of 16 (tinyBLAS declines such rows)
+ * are added after, in order.
  */
 final class HalfFloatDot {
     private HalfFloatDot() {}
 
-    private static final VectorSpecies<Float> F = VectorMath.FLOATS;
-    private static final int L = F.length();
+    private static final int LANES = 16;
 
     static float dot(MemorySegment w, long off, float[] x, int n, boolean bf16) {
-        // Two accumulators hide the FMA latency.
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector lo = FloatVector.zero(F8), hi = FloatVector.zero(F8);
         int i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = load(w, off + 2L * i, bf16).fma(FloatVector.fromArray(F, x, i), acc0);
-            acc1 = load(w, off + 2L * (i + L), bf16).fma(FloatVector.fromArray(F, x, i + L), acc1);
+        for (; i + LANES <= n; i += LANES) {
+            lo = load(w, off + 2L * i, bf16).fma(FloatVector.fromArray(F8, x, i), lo);
+            hi = load(w, off + 2L * (i + 8), bf16).fma(FloatVector.fromArray(F8, x, i + 8), hi);
         }
-        for (; i + L <= n; i += L) acc0 = load(w, off + 2L * i, bf16).fma(FloatVector.fromArray(F, x, i), acc0);
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + tail(w, off, x, i, n, bf16);
+        return VectorMath.hsum8(lo.add(hi)) + tail(w, off, x, i, n, bf16);
+    }
+
+    /** The scalar reference: the same 16 lanes, the same folds. */
+    static float dotReference(MemorySegment w, long off, float[] x, int n, boolean bf16) {
+        float[] acc = new float[LANES];
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            for (int l = 0; l < LANES; l++) acc[l] = Math.fma(weight(w, off, i + l, bf16), x[i + l], acc[l]);
+        }
+        float[] folded = new float[8];
+        for (int l = 0; l < 8; l++) folded[l] = acc[l] + acc[l + 8];
+        return VectorMath.hsum8(folded) + tail(w, off, x, i, n, bf16);
     }
 
     private static FloatVector load(MemorySegment w, long off, boolean bf16) {
         return bf16 ? Half.bf16s(w, off) : Half.f16s(w, off);
     }
 
-    /** Scalar reference and vector tail alike: the plain sum of products from element i on. */
-    static float tail(MemorySegment w, long off, float[] x, int i, int n, boolean bf16) {
+    private static float weight(MemorySegment w, long off, int i, boolean bf16) {
+        return bf16 ? Half.bf16(w, off + 2L * i) : Half.f16(w, off + 2L * i);
+    }
+
+    /** The plain sum of products from element i on. */
+    private static float tail(MemorySegment w, long off, float[] x, int i, int n, boolean bf16) {
         float s = 0;
-        for (; i < n; i++) s += (bf16 ? Half.bf16(w, off + 2L * i) : Half.f16(w, off + 2L * i)) * x[i];
+        for (; i < n; i++) s += weight(w, off, i, bf16) * x[i];
         return s;
     }
 }

@@ -1,6 +1,5 @@
 package dev.vecllama.quant;
 
-import static dev.vecllama.quant.VectorMath.FLOATS;
 import static dev.vecllama.quant.VectorMath.INTS;
 import static dev.vecllama.quant.VectorMath.LOW_NIBBLE;
 import static dev.vecllama.quant.VectorMath.SHORTS;
@@ -11,7 +10,6 @@ import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -24,6 +22,12 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Paired with Q8_K activations, a super-block's dot is d·d_a·Σ sc·(Σ q·a) − dmin·d_a·Σ m·(Σ a):
  * the second sum comes from the activation's per-16 partial sums, so the minimums cost nothing per
  * element.
+ *
+ * <p>Float order: on x86 with AVX2, llama.cpp repacks Q4_K matrices whose row count is a multiple of 8
+ * (q4_K_8x8_q8_K) and multiplies them with ggml_gemv/gemm_q4_K_8x8_q8_K, which give each output row
+ * two float lanes: per super-block, {@code acc = fma((float) Σ sc·(Σ q·a), d·d_a, acc)} and
+ * {@code accMin = fma((float) Σ m·(Σ a), dmin·d_a, accMin)}, super-blocks in order; the result is
+ * {@code acc − accMin}. Both paths below do exactly that; the integer sums are exact in any order.
  */
 public final class Q4_K implements WeightFormat {
     public static final Q4_K INSTANCE = new Q4_K();
@@ -83,12 +87,13 @@ public final class Q4_K implements WeightFormat {
 
     @Override
     public float dotReference(MemorySegment w, long offset, Activation a, int n) {
-        float s = 0;
+        float acc = 0, accMin = 0;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
-            s += Half.f16(w, o + D) * a.scale[b] * scaledSum(w, o, a, b) - Half.f16(w, o + DMIN) * a.scale[b] * minSum(w, o, a, b);
+            acc = Math.fma((float) scaledSum(w, o, a, b), Half.f16(w, o + D) * a.scale[b], acc);
+            accMin = Math.fma((float) minSum(w, o, a, b), Half.f16(w, o + DMIN) * a.scale[b], accMin);
         }
-        return s;
+        return acc - accMin;
     }
 
     /** Σ over sub-blocks of sc · (Σ q·a), in exact integers. */
@@ -113,8 +118,7 @@ public final class Q4_K implements WeightFormat {
 
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
-        FloatVector acc = FloatVector.zero(FLOATS);
-        float mins = 0;
+        float acc = 0, accMin = 0;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
             long sc = sixBit(w, o, false);
@@ -131,10 +135,9 @@ public final class Q4_K implements WeightFormat {
                 }
                 isum = isum.add(VectorMath.pairSum(p).mul(IntVector.broadcast(INTS, sub(sc, j))));
             }
-            float da = a.scale[b];
-            acc = VectorMath.toFloat(isum).fma(FloatVector.broadcast(FLOATS, Half.f16(w, o + D) * da), acc);
-            mins += Half.f16(w, o + DMIN) * da * minSum(w, o, a, b);
+            acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), Half.f16(w, o + D) * a.scale[b], acc);
+            accMin = Math.fma((float) minSum(w, o, a, b), Half.f16(w, o + DMIN) * a.scale[b], accMin);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - mins;
+        return acc - accMin;
     }
 }

@@ -1,15 +1,15 @@
 package dev.vecllama.quant;
 
-import static dev.vecllama.quant.VectorMath.FLOATS;
-import static dev.vecllama.quant.VectorMath.INTS;
-import static dev.vecllama.quant.VectorMath.LOW_NIBBLE;
-import static dev.vecllama.quant.VectorMath.SHORTS;
+import static dev.vecllama.quant.VectorMath.F8;
+import static dev.vecllama.quant.VectorMath.I8;
+import static dev.vecllama.quant.VectorMath.S16;
 
 import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
 import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -23,6 +23,11 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Each half of 128 weights uses 64 bytes of ql and 32 of qh. Its element l + 32r (r = 0..3, l < 32)
  * takes its low 4 bits from the low (r = 0, 1) or high (r = 2, 3) nibble of ql[l + 32·(r mod 2)] and
  * its high 2 bits from bits 2r, 2r + 1 of qh[l]. Paired with Q8_K activations.
+ *
+ * <p>Float order: llama.cpp's x86 ggml_vec_dot_q6_K_q8_K (AVX2 path; Q6_K is not repacked on x86)
+ * sums each super-block into 8 int32 lanes, lane l holding elements 4l .. 4l + 3 of every run of 32
+ * (its maddubs + madd), then {@code acc = fma(d_a·d, (float) sumi, acc)} per lane, super-blocks in
+ * order, and {@link VectorMath#hsum8}. Both paths below compute exactly that.
  */
 public final class Q6_K implements WeightFormat {
     public static final Q6_K INSTANCE = new Q6_K();
@@ -31,10 +36,12 @@ public final class Q6_K implements WeightFormat {
     static final int BLOCK_BYTES = 210;
     private static final int QL = 0, QH = 128, SCALES = 192, D = 208;
 
-    private static final VectorMask<Integer> SECOND_GROUP = VectorMask.fromLong(INTS, -1L << 8);
+    private static final VectorMask<Integer> SECOND_GROUP = VectorMask.fromLong(I8, 0xF0);
 
-    private static final ShortVector TWO_BITS = ShortVector.broadcast(SHORTS, (short) 3);
-    private static final ShortVector OFFSET = ShortVector.broadcast(SHORTS, (short) 32);
+    private static final ShortVector LOW_NIBBLES = ShortVector.broadcast(S16, (short) 0x0F0F);
+    private static final ShortVector TWO_BITS = ShortVector.broadcast(S16, (short) 0x0303);
+    private static final ShortVector LOW_BYTE = ShortVector.broadcast(S16, (short) 0x00FF);
+    private static final ShortVector OFFSET = ShortVector.broadcast(S16, (short) 32);
 
     private Q6_K() {}
 
@@ -71,42 +78,45 @@ public final class Q6_K implements WeightFormat {
 
     @Override
     public float dotReference(MemorySegment w, long offset, Activation a, int n) {
-        float s = 0;
+        float[] acc = new float[8];
+        int[] sumi = new int[8];
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
-            int sum = 0;
-            for (int g = 0; g < 16; g++) {
-                int isum = 0;
-                for (int j = 16 * g; j < 16 * g + 16; j++) isum += (code(w, o, j) - 32) * a.q[b * BLOCK + j];
-                sum += scale(w, o, g) * isum;
+            java.util.Arrays.fill(sumi, 0);
+            for (int j = 0; j < BLOCK; j++) {
+                sumi[(j % 32) / 4] += scale(w, o, j / 16) * (code(w, o, j) - 32) * a.q[b * BLOCK + j];
             }
-            s += Half.f16(w, o + D) * a.scale[b] * sum;
+            float d = a.scale[b] * Half.f16(w, o + D);
+            for (int l = 0; l < 8; l++) acc[l] = Math.fma(d, (float) sumi[l], acc[l]);
         }
-        return s;
+        return VectorMath.hsum8(acc);
     }
 
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
-        FloatVector acc = FloatVector.zero(FLOATS);
+        FloatVector acc = FloatVector.zero(F8);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
-            IntVector isum = IntVector.zero(INTS);
-            for (int e = 0; e < BLOCK; e += SHORTS.length()) isum = isum.add(run(w, o, a.q, b * BLOCK, e));
-            acc = VectorMath.toFloat(isum).fma(FloatVector.broadcast(FLOATS, Half.f16(w, o + D) * a.scale[b]), acc);
+            IntVector sumi = IntVector.zero(I8);
+            for (int c = 0; c < BLOCK / 32; c++) sumi = sumi.add(run(w, o, a.q, b * BLOCK, c));
+            acc = VectorMath.toFloat(sumi, F8).fma(FloatVector.broadcast(F8, a.scale[b] * Half.f16(w, o + D)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorMath.hsum8(acc);
     }
 
-    /** scale·(q − 32)·a for the SHORTS.length() elements from e (which share one quarter), in int lanes. */
-    private static IntVector run(MemorySegment w, long o, byte[] q, int i, int e) {
-        int half = e / 128, r = (e % 128) / 32, l = e % 32;
-        ShortVector ql = VectorMath.uint8(w, o + QL + 64 * half + 32 * (r & 1) + l);
-        ShortVector qh = VectorMath.uint8(w, o + QH + 32 * half + l);
-        ShortVector q6 = ql.lanewise(VectorOperators.LSHR, 4 * (r >> 1)).and(LOW_NIBBLE)
+    /**
+     * Run c (elements 32c .. 32c + 31, which share one quarter of a half) as scale·(q − 32)·a summed
+     * into the 8 lanes of {@link VectorMath#quadSums}. The codes are unpacked two to a 16-bit lane; the
+     * masks keep each byte's bits from reaching its neighbour.
+     */
+    private static IntVector run(MemorySegment w, long o, byte[] q, int i, int c) {
+        int half = c / 4, r = c % 4;
+        ShortVector ql = ShortVector.fromMemorySegment(S16, w, o + QL + 64 * half + 32 * (r & 1), ByteOrder.LITTLE_ENDIAN);
+        ShortVector qh = ShortVector.fromMemorySegment(S16, w, o + QH + 32 * half, ByteOrder.LITTLE_ENDIAN);
+        ShortVector q6 = ql.lanewise(VectorOperators.LSHR, 4 * (r >> 1)).and(LOW_NIBBLES)
                 .or(qh.lanewise(VectorOperators.LSHR, 2 * r).and(TWO_BITS).lanewise(VectorOperators.LSHL, 4));
-        IntVector sc = IntVector.broadcast(INTS, scale(w, o, e / 16));
-        // At 512 bits the lanes span two groups of 16; the second half takes the next scale.
-        if (SHORTS.length() > 16) sc = sc.blend(IntVector.broadcast(INTS, scale(w, o, e / 16 + 1)), SECOND_GROUP);
-        return VectorMath.pairSum(q6.sub(OFFSET).mul(VectorMath.int8(q, i + e))).mul(sc);
+        IntVector p = VectorMath.quadSums(q6.and(LOW_BYTE).sub(OFFSET), q6.lanewise(VectorOperators.LSHR, 8).sub(OFFSET), VectorMath.int8Pairs(q, i + 32 * c));
+        // Lanes 0..3 hold elements of group 2c, lanes 4..7 of group 2c + 1.
+        return p.mul(IntVector.broadcast(I8, scale(w, o, 2 * c)).blend(IntVector.broadcast(I8, scale(w, o, 2 * c + 1)), SECOND_GROUP));
     }
 }

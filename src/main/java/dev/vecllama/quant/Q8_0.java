@@ -1,21 +1,26 @@
 package dev.vecllama.quant;
 
-import static dev.vecllama.quant.VectorMath.FLOATS;
-import static dev.vecllama.quant.VectorMath.SHORTS;
+import static dev.vecllama.quant.VectorMath.F8;
+import static dev.vecllama.quant.VectorMath.S16;
 
 import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
 import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * Blocks of 32 weights: an f16 scale d, then 32 int8 q; weight = d·q. Paired with Q8_0 activations,
- * a block's dot is one int32 sum of 32 int8 products, scaled once by d_w·d_a.
+ * Blocks of 32 weights: an f16 scale d, then 32 int8 q; weight = d·q. Paired with Q8_0 activations.
+ *
+ * <p>Float order: llama.cpp's x86 Q8_0 × Q8_0 matmul runs through llamafile's tinyBLAS_Q0_AVX. Per
+ * output it keeps 8 float lanes; for each block, lane l takes the int32 sum of the 4 products of
+ * elements 4l .. 4l + 3 and does {@code acc[l] = fma(d_w·d_a, isum_l, acc[l])}, blocks in order; the
+ * result is {@link VectorMath#hsum8} of the lanes. Both paths below compute exactly that, so they agree
+ * bit for bit with each other and with llama.cpp.
  */
 public final class Q8_0 implements WeightFormat {
     public static final Q8_0 INSTANCE = new Q8_0();
@@ -47,38 +52,28 @@ public final class Q8_0 implements WeightFormat {
 
     @Override
     public float dotReference(MemorySegment w, long offset, Activation a, int n) {
-        float s = 0;
+        float[] acc = new float[8];
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
-            int isum = 0;
-            for (int j = 0; j < BLOCK; j++) isum += w.get(ValueLayout.JAVA_BYTE, o + QS + j) * a.q[b * BLOCK + j];
-            s += isum * (Half.f16(w, o) * a.scale[b]);
+            float d = Half.f16(w, o) * a.scale[b];
+            for (int l = 0; l < 8; l++) {
+                int isum = 0;
+                for (int j = 4 * l; j < 4 * l + 4; j++) isum += w.get(ValueLayout.JAVA_BYTE, o + QS + j) * a.q[b * BLOCK + j];
+                acc[l] = Math.fma(d, (float) isum, acc[l]);
+            }
         }
-        return s;
+        return VectorMath.hsum8(acc);
     }
 
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
-        FloatVector acc = FloatVector.zero(FLOATS);
-        for (int b = 0; b < n / BLOCK; b++) acc = block(w, offset + (long) b * BLOCK_BYTES, a, b, acc);
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * acc + d_w·d_a·(the block's int8 products, summed into int32 lanes). Two products of an int8
-     * weight and an activation in [-127, 127] stay below 2^15, so pairs add up in 16-bit lanes first.
-     */
-    private static FloatVector block(MemorySegment w, long o, Activation a, int b, FloatVector acc) {
-        int i = b * BLOCK, l = SHORTS.length();
-        long q = o + QS;
-        ShortVector p = VectorMath.int8(w, q).mul(VectorMath.int8(a.q, i));
-        if (l < 32) p = p.add(VectorMath.int8(w, q + l).mul(VectorMath.int8(a.q, i + l)));
-        IntVector isum = VectorMath.pairSum(p);
-        if (l < 16) {
-            ShortVector p2 = VectorMath.int8(w, q + 2 * l).mul(VectorMath.int8(a.q, i + 2 * l))
-                    .add(VectorMath.int8(w, q + 3 * l).mul(VectorMath.int8(a.q, i + 3 * l)));
-            isum = isum.add(VectorMath.pairSum(p2));
+        FloatVector acc = FloatVector.zero(F8);
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            ShortVector q = ShortVector.fromMemorySegment(S16, w, o + QS, ByteOrder.LITTLE_ENDIAN);
+            IntVector isum = VectorMath.quadSums(VectorMath.evenInt8(q), VectorMath.oddInt8(q), VectorMath.int8Pairs(a.q, b * BLOCK));
+            acc = VectorMath.toFloat(isum, F8).fma(FloatVector.broadcast(F8, Half.f16(w, o) * a.scale[b]), acc);
         }
-        return VectorMath.toFloat(isum).fma(FloatVector.broadcast(FLOATS, Half.f16(w, o) * a.scale[b]), acc);
+        return VectorMath.hsum8(acc);
     }
 }

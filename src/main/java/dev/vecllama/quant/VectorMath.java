@@ -40,8 +40,6 @@ final class VectorMath {
     static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS));
     /** As many bytes as {@link #SHORTS} has lanes: the int8 loads that widen into one short vector. */
     static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(BITS / 2));
-    /** As many 16-bit lanes as {@link #FLOATS} has: the f16/bf16 loads that widen into one float vector. */
-    static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
 
     private static int chosenBits() {
         int bits = Integer.getInteger("vecllama.vector.bits", VectorShape.preferredShape().vectorBitSize());
@@ -86,6 +84,65 @@ final class VectorMath {
     static IntVector pairSum(ShortVector p, VectorSpecies<Integer> ints) {
         IntVector x = (IntVector) p.reinterpretShape(ints, 0);
         return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+    }
+
+    // ---- Eight float lanes: the accumulator shape llama.cpp's x86 kernels sum in ----
+    //
+    // llama.cpp's AVX2/AVX-512 kernels keep a dot product in a __m256 of 8 float lanes (tinyBLAS's
+    // Q8_0, ggml_vec_dot_q6_K_q8_K) or a __m512 that its reduction first folds into 8 (tinyBLAS's F16),
+    // and finish with one fixed horizontal sum. To reproduce their floats bit for bit, the kernels that
+    // follow those orders use 256-bit vectors at every width: lane l of our accumulator is lane l of theirs.
+
+    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    /** 32 int8 values read as 16 little-endian pairs: element 2k is the low byte of lane k. */
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+
+    /** The 32 int8 activations from {@code q[i]} as 16 packed pairs (see {@link #S16}). */
+    static ShortVector int8Pairs(byte[] q, int i) {
+        return (ShortVector) ByteVector.fromArray(B32, q, i).reinterpretShape(S16, 0);
+    }
+
+    /** The low (even-element) byte of each packed pair, sign-extended. */
+    static ShortVector evenInt8(ShortVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+    }
+
+    /** The high (odd-element) byte of each packed pair, sign-extended. */
+    static ShortVector oddInt8(ShortVector pairs) {
+        return pairs.lanewise(VectorOperators.ASHR, 8);
+    }
+
+    /**
+     * Lane l (of 8) = Σ w·a over elements 4l .. 4l + 3 of a run of 32, the lane x86's maddubs + madd
+     * (or vpdpbusd) leaves each product in. The weights come as their even and odd elements, already
+     * widened (each format unpacks its own codes); the activations as packed int8 pairs. An even and an
+     * odd product share a 16-bit lane, so |w| · 127 · 2 must stay below 2^15: true for any int8 weight
+     * against activations in [-127, 127], which is what the Q8_0 and Q8_K quantizers produce.
+     */
+    static IntVector quadSums(ShortVector wEven, ShortVector wOdd, ShortVector aPairs) {
+        return pairSum(wEven.mul(evenInt8(aPairs)).add(wOdd.mul(oddInt8(aPairs))), I8);
+    }
+
+    /**
+     * llama.cpp's horizontal sum of 8 float lanes (hsum_float_8; tinyBLAS's hsum of a __m256; the last
+     * three steps of _mm512_reduce_add_ps): fold the upper 4 lanes onto the lower, then lanes 2, 3 onto
+     * 0, 1, then lane 1 onto lane 0. Never {@code reduceLanes(ADD)}: its order is not fixed (the
+     * interpreter and C2's intrinsic differ), so logits would change when the JIT warms up.
+     */
+    static float hsum8(FloatVector v) {
+        return hsum8(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5), v.lane(6), v.lane(7));
+    }
+
+    /** {@link #hsum8(FloatVector)} of the scalar references' 8 accumulators. */
+    static float hsum8(float[] x) {
+        return hsum8(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]);
+    }
+
+    private static float hsum8(float x0, float x1, float x2, float x3, float x4, float x5, float x6, float x7) {
+        float b0 = x0 + x4, b1 = x1 + x5, b2 = x2 + x6, b3 = x3 + x7;
+        return (b0 + b2) + (b1 + b3);
     }
 
     static FloatVector toFloat(IntVector v) {
