@@ -1,6 +1,7 @@
 package dev.vecllama.kernel;
 
 import dev.vecllama.activation.Activation;
+import dev.vecllama.activation.ActivationKind;
 
 /**
  * Up to three matrix products that share one input batch (Q/K/V, gate/up), run as one parallel
@@ -22,6 +23,11 @@ public final class MatMulJob implements ThreadPool.RangeTask {
     private int count;
     private Activation[] x;
     private int tokens;
+    private ActivationKind preparing;
+    /** Quantizes the batch's activations, a share of the tokens per thread. */
+    private final ThreadPool.RangeTask prepare = (thread, start, end) -> {
+        for (int t = start; t < end; t++) x[t].prepare(preparing);
+    };
 
     public MatMulJob(ThreadPool pool) {
         this.pool = pool;
@@ -55,7 +61,8 @@ public final class MatMulJob implements ThreadPool.RangeTask {
     }
 
     private void flush() {
-        for (int t = 0; t < tokens; t++) x[t].prepare(w[0].format.activationKind());
+        preparing = w[0].format.activationKind();
+        pool.parallelFor(tokens, 1, prepare);
         int rows = 0;
         for (int i = 0; i < count; i++) rows += w[i].rows;
         pool.parallelFor(rows, GRAIN, this);

@@ -41,8 +41,16 @@ public final class WeightMatrix {
     /**
      * {@code out[t][r] = row r · x[t]} for tokens {@code t0 ≤ t < t1} and rows {@code r0 ≤ r < r1};
      * row-major over a small row group so each group of weight rows is reused across the tokens.
+     * Until the format's vector kernel is compiled ({@link KernelWarmup}) its scalar twin runs:
+     * the two agree bit for bit, so the switch changes the speed and nothing else.
      */
     public void matmul(Activation[] x, int t0, int t1, float[][] out, int r0, int r1) {
+        if (!KernelWarmup.ready(format)) {
+            for (int t = t0; t < t1; t++) {
+                for (int r = r0; r < r1; r++) out[t][r] = format.dotReference(data, r * rowBytes, x[t], cols);
+            }
+            return;
+        }
         if (t1 - t0 == 1) {
             format.matvec(data, rowBytes, cols, x[t0], out[t0], r0, r1);
             return;

@@ -6,9 +6,10 @@ import dev.vecllama.kernel.MatMulJob;
 import dev.vecllama.kernel.ThreadPool;
 
 /**
- * The Llama-family transformer forward pass (llama, qwen2): pre-norm decoder blocks of
+ * The Llama-family transformer forward pass (llama, qwen2, bitnet): pre-norm decoder blocks of
  * RMSNorm → grouped-query attention with rotary positions → residual, RMSNorm → SwiGLU FFN →
- * residual; a final RMSNorm and the output projection give the logits.
+ * residual; a final RMSNorm and the output projection give the logits. BitNet b1.58 adds one
+ * RMSNorm before each of the attention output and FFN down projections (its "sub-norms").
  *
  * <p>It runs a batch of consecutive tokens at once: a prompt in chunks (matrix-matrix products,
  * causal attention within the batch), or one token while generating. Both go through this one path.
@@ -32,7 +33,7 @@ public final class Llama {
         public final int maxBatch;
         final boolean allLogits;
         final float[][] x, q, k, v, attnOut, ffnOut, gate, up, ropeCos, ropeSin;
-        /** Per thread: the f16-rounded query head and the value accumulator of one attention unit. */
+        /** Per thread, for one attention unit: f16 query, f16 accumulator, scores, vector lanes. */
         final float[][][] headScratch;
         final Activation[] normed, attnIn, ffnIn;
         final MatMulJob matmul = new MatMulJob(pool);
@@ -56,7 +57,11 @@ public final class Llama {
             up = new float[maxBatch][c.ffnDim()];
             ropeCos = new float[maxBatch][c.ropeDim() / 2];
             ropeSin = new float[maxBatch][c.ropeDim() / 2];
-            headScratch = new float[pool.threads()][2][c.headDim()];
+            headScratch = new float[pool.threads()][][];
+            for (int i = 0; i < headScratch.length; i++) {
+                headScratch[i] = new float[][] {new float[c.headDim()], new float[c.headDim()], new float[contextLength],
+                        new float[jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()]};
+            }
             normed = activations(maxBatch, c.dim());
             attnIn = activations(maxBatch, c.qDim());
             ffnIn = activations(maxBatch, c.ffnDim());
@@ -111,6 +116,7 @@ public final class Llama {
                 s.cache.store(l, pos0 + t, s.k[t], s.v[t]);
             }
             s.attention.attend(l, pos0, n);
+            if (w.attnSubNorm != null) for (int t = 0; t < n; t++) rmsNorm(s.attnIn[t].f, s.attnIn[t].f, w.attnSubNorm, c.rmsEps()); // bitnet
             s.matmul.run(s.attnIn, n, w.wo, s.attnOut);
             for (int t = 0; t < n; t++) add(s.x[t], s.attnOut[t]);
 
@@ -118,6 +124,7 @@ public final class Llama {
             for (int t = 0; t < n; t++) rmsNorm(s.normed[t].f, s.x[t], w.ffnNorm, c.rmsEps());
             s.matmul.run(s.normed, n, w.gate, s.gate, w.up, s.up);
             for (int t = 0; t < n; t++) swiglu(s.ffnIn[t].f, s.gate[t], s.up[t]);
+            if (w.ffnSubNorm != null) for (int t = 0; t < n; t++) rmsNorm(s.ffnIn[t].f, s.ffnIn[t].f, w.ffnSubNorm, c.rmsEps()); // bitnet
             s.matmul.run(s.ffnIn, n, w.down, s.ffnOut);
             for (int t = 0; t < n; t++) add(s.x[t], s.ffnOut[t]);
         }
@@ -133,16 +140,13 @@ public final class Llama {
 
     /**
      * Causal multi-head attention for a batch: token t (at position pos0+t) attends to positions
-     * 0..pos0+t. Work units are (token, head) pairs; each thread has its own scratch.
-     *
-     * <p>The arithmetic follows llama.cpp's CPU flash attention, which is what it runs by default:
-     * the query is rounded to f16 like the cached keys, scores use an online softmax, and the
-     * weighted sum of values is kept in an f16 accumulator. Quantized models magnify even tiny
-     * differences here (a changed rounding of one int8 activation), so matching them matters.
+     * 0..pos0+t, query head h to KV head h / (heads / kvHeads). Work units are (token, head) pairs;
+     * each thread has its own scratch. See {@link Attention} for the two arithmetics.
      */
     private final class AttentionJob implements ThreadPool.RangeTask {
         private final State s;
         private int layer, pos0;
+        private boolean tiled;
 
         AttentionJob(State s) {
             this.s = s;
@@ -151,6 +155,7 @@ public final class Llama {
         void attend(int layer, int pos0, int n) {
             this.layer = layer;
             this.pos0 = pos0;
+            this.tiled = n >= Attention.TILED_BATCH;
             pool.parallelFor(n * config.heads(), 1, this);
         }
 
@@ -159,33 +164,18 @@ public final class Llama {
             LlamaConfig c = config;
             int hd = c.headDim(), kvDim = c.kvDim(), group = c.heads() / c.kvHeads();
             float[] keys = s.cache.keys[layer], values = s.cache.values[layer];
-            float[] qh = s.headScratch[thread][0], acc = s.headScratch[thread][1];
+            float[][] scratch = s.headScratch[thread];
             float scale = 1f / (float) Math.sqrt(hd);
             for (int u = start; u < end; u++) {
                 int t = u / c.heads(), h = u % c.heads();
-                int qo = h * hd, kvo = (h / group) * hd;
-                for (int i = 0; i < hd; i++) qh[i] = KVCache.toHalf(s.q[t][qo + i]);
-                java.util.Arrays.fill(acc, 0f);
-                float max = Float.NEGATIVE_INFINITY, sum = 0;
-                for (int p = 0, last = pos0 + t; p <= last; p++) {
-                    int ko = p * kvDim + kvo;
-                    double dot = 0;
-                    for (int i = 0; i < hd; i++) dot += qh[i] * keys[ko + i];
-                    float score = (float) dot * scale;
-                    float rescale = 1f, weight = 1f;
-                    if (score > max) {
-                        rescale = Exp.libmExpf(max - score);
-                        max = score;
-                        for (int i = 0; i < hd; i++) acc[i] = KVCache.toHalf(acc[i] * rescale);
-                    } else {
-                        weight = Exp.libmExpf(score - max);
-                    }
-                    for (int i = 0; i < hd; i++) acc[i] = KVCache.toHalf(Math.fma(values[ko + i], weight, acc[i]));
-                    sum = Math.fma(sum, rescale, weight);
+                int qo = h * hd, kvo = (h / group) * hd, last = pos0 + t;
+                if (tiled) {
+                    Attention.singlePrecision(s.q[t], qo, keys, values, kvDim, kvo, hd, last, scale,
+                            scratch[2], scratch[3], s.attnIn[t].f, qo);
+                } else {
+                    Attention.halfPrecision(s.q[t], qo, keys, values, kvDim, kvo, hd, last, scale,
+                            scratch[0], scratch[1], s.attnIn[t].f, qo);
                 }
-                float inv = 1f / sum;
-                float[] out = s.attnIn[t].f;
-                for (int i = 0; i < hd; i++) out[qo + i] = acc[i] * inv;
             }
         }
     }

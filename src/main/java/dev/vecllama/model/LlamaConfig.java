@@ -35,10 +35,9 @@ public record LlamaConfig(
         String arch = f.getString("general.architecture");
         boolean neox = switch (arch) {
             case "llama" -> false;
-            case "qwen2" -> true;
-            case "bitnet" -> throw new UnsupportedArchitectureException(
-                    "architecture 'bitnet' (BitNet b1.58) is not supported yet");
-            default -> throw new UnsupportedArchitectureException("architecture '" + arch + "' is not supported (llama and qwen2 are)");
+            // llama.cpp rotates bitnet's heads NEOX-style (halves, not adjacent pairs).
+            case "qwen2", "bitnet" -> true;
+            default -> throw new UnsupportedArchitectureException("architecture '" + arch + "' is not supported (llama, qwen2 and bitnet are)");
         };
         String p = arch + ".";
         int dim = positive(f, p + "embedding_length");

@@ -1,6 +1,7 @@
 package dev.vecllama.model;
 
 import dev.vecllama.gguf.GGUFFile;
+import dev.vecllama.kernel.KernelWarmup;
 import dev.vecllama.kernel.ThreadPool;
 import dev.vecllama.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -16,8 +17,9 @@ public final class Model implements AutoCloseable {
     private Model(GGUFFile file, int threads) {
         this.file = file;
         this.config = LlamaConfig.from(file);
-        this.tokenizer = Tokenizer.fromGGUF(file);
         Weights weights = new Weights(file, config);
+        KernelWarmup.start(weights.formats()); // JIT-compiles the kernels while the tokenizer is built
+        this.tokenizer = Tokenizer.fromGGUF(file);
         this.pool = new ThreadPool(threads);
         this.llama = new Llama(config, weights, pool);
     }

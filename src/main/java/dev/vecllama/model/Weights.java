@@ -5,6 +5,8 @@ import dev.vecllama.gguf.GGUFFormatException;
 import dev.vecllama.gguf.TensorInfo;
 import dev.vecllama.kernel.WeightMatrix;
 import dev.vecllama.quant.WeightFormat;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * The model's tensors. Matrices stay in the mapped file; only the small 1-D norm weights and
@@ -17,6 +19,8 @@ public final class Weights {
         public final WeightMatrix wq, wk, wv, wo, gate, up, down;
         /** Q/K/V biases (qwen2), or null. */
         public final float[] bq, bk, bv;
+        /** bitnet's norms of the attention output before wo and of the FFN's product before down; null otherwise. */
+        public final float[] attnSubNorm, ffnSubNorm;
 
         Layer(GGUFFile f, LlamaConfig c, int i) {
             String p = "blk." + i + ".";
@@ -32,6 +36,13 @@ public final class Weights {
             bq = optionalVector(f, p + "attn_q.bias", c.qDim());
             bk = optionalVector(f, p + "attn_k.bias", c.kvDim());
             bv = optionalVector(f, p + "attn_v.bias", c.kvDim());
+            boolean bitnet = c.architecture().equals("bitnet");
+            attnSubNorm = bitnet ? vector(f, p + "attn_sub_norm.weight", c.qDim()) : null;
+            ffnSubNorm = bitnet ? vector(f, p + "ffn_sub_norm.weight", c.ffnDim()) : null;
+            // llama.cpp multiplies a product by its matrix's optional per-tensor scale; we do not yet.
+            for (String m : new String[] {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"}) {
+                if (f.tensor(p + m + ".scale") != null) throw new GGUFFormatException("tensor " + p + m + ".scale: per-tensor weight scales are not supported");
+            }
         }
     }
 
@@ -49,6 +60,16 @@ public final class Weights {
         output = f.tensor("output.weight") != null
                 ? matrix(f, "output.weight", c.vocabSize(), c.dim())
                 : tokenEmbedding;
+    }
+
+    /** Every weight format the matrices use. */
+    public Set<WeightFormat> formats() {
+        Set<WeightFormat> f = new LinkedHashSet<>();
+        f.add(output.format);
+        for (Layer l : layers) {
+            for (WeightMatrix m : new WeightMatrix[] {l.wq, l.wk, l.wv, l.wo, l.gate, l.up, l.down}) f.add(m.format);
+        }
+        return f;
     }
 
     private static TensorInfo require(GGUFFile f, String name) {

@@ -15,8 +15,8 @@ final class Formats {
             case Q4_0 -> Q4_0.INSTANCE;
             case Q4_K -> Q4_K.INSTANCE;
             case Q6_K -> Q6_K.INSTANCE;
-            case TQ1_0, TQ2_0 -> throw new UnsupportedFormatException(
-                    "tensor type " + t + " (BitNet ternary) is not supported yet");
+            case TQ1_0 -> TQ1_0.INSTANCE;
+            case TQ2_0 -> TQ2_0.INSTANCE;
             default -> throw new UnsupportedFormatException("tensor type " + t + " is not supported");
         };
     }

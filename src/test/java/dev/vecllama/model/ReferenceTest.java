@@ -43,7 +43,10 @@ class ReferenceTest {
             new Case("vl-tiny-f-Q4_K_M", 0.3f, 0, 16),
             new Case("vl-tiny-f-Q4_0", 0.3f, 0, 8),
             new Case("rand-qwen2-BF16", 0.01f, 1e-3f, 0),
-            new Case("rand-llama3-Q8_0", 0.3f, 0, 0));
+            new Case("rand-llama3-Q8_0", 0.3f, 0, 0),
+            new Case("vl-tiny-ternary-TQ2_0", 0.3f, 0, 16),
+            new Case("vl-tiny-ternary-TQ1_0", 0.3f, 0, 16),
+            new Case("rand-bitnet-TQ1_0", 0.3f, 0, 0));
 
     static Stream<Arguments> references() {
         List<Arguments> args = new ArrayList<>();
