@@ -14,7 +14,8 @@ import picocli.CommandLine.Parameters;
 /** The main job: {@code MODEL "prompt"} streams a continuation of the prompt to stdout; {@code MODEL} alone chats. */
 @Command(name = "vecllama", mixinStandardHelpOptions = true, version = "vecllama 0.1",
         description = "Run a GGUF language model on the CPU: MODEL \"prompt\" streams a continuation; MODEL alone opens a chat.",
-        subcommands = {InfoCommand.class, BenchCommand.class, GenModelCommand.class, ChatCommand.class, ServeCommand.class},
+        subcommands = {InfoCommand.class, BenchCommand.class, GenModelCommand.class, ChatCommand.class, ServeCommand.class,
+                PerplexityCommand.class, QuantizeCommand.class},
         sortOptions = false)
 final class RunCommand implements Callable<Integer> {
 
