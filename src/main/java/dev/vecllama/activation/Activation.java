@@ -18,6 +18,7 @@ public final class Activation {
     public final float[] scale;
     public final short[] sums;
     private ActivationKind kind = ActivationKind.F32;
+    private boolean quad;
 
     public Activation(int n) {
         this.n = n;
@@ -32,8 +33,23 @@ public final class Activation {
         return kind;
     }
 
+    /**
+     * True when this vector is one of a batch's complete groups of 4 rows. llama.cpp's repacked
+     * matmul (repack.cpp forward_mul_mat_one_chunk) multiplies those with its 4-row gemm kernel and
+     * the rest with its gemv, and for some formats (Q4_K) the two sum their floats in different
+     * orders; the kernels that mirror them read this to pick the order.
+     */
+    public boolean quad() {
+        return quad;
+    }
+
     /** Converts {@link #f} into {@code k}'s form; {@code n} must be a multiple of k's block size. */
     public Activation prepare(ActivationKind k) {
+        return prepare(k, false);
+    }
+
+    /** {@link #prepare(ActivationKind)} for a batch row; {@code quad}: see {@link #quad()}. */
+    public Activation prepare(ActivationKind k, boolean quad) {
         switch (k) {
             case F32 -> System.arraycopy(f, 0, rounded, 0, n);
             case F16 -> ActivationQuantizer.roundToF16(f, rounded, n);
@@ -42,6 +58,7 @@ public final class Activation {
             case Q8_K -> ActivationQuantizer.quantizeQ8_K(f, n, q, scale, sums);
         }
         kind = k;
+        this.quad = quad;
         return this;
     }
 }

@@ -50,12 +50,15 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ChatCommand.ChatOptions chat = new ChatCommand.ChatOptions();
 
+    @picocli.CommandLine.Mixin
+    NF4Options nf4 = new NF4Options();
+
     @Override
     public Integer call() {
         if (model == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing MODEL");
-        if (prompt == null) return ChatCommand.run(model, maxTokens == null ? -1 : maxTokens, contextSize, threads, batchSize, chat, sampling);
+        if (prompt == null) return ChatCommand.run(model, maxTokens == null ? -1 : maxTokens, contextSize, threads, batchSize, chat, nf4, sampling);
         long t0 = System.nanoTime();
-        try (Model m = Model.load(model, Options.threads(threads))) {
+        try (Model m = Model.load(model, Options.threads(threads), nf4.format())) {
             int ctx = Options.contextSize(contextSize, m.config.contextLength());
             int[] tokens = m.tokenizer.encode(prompt);
             Llama.State state = m.llama.newState(ctx, Options.batch(batchSize, tokens.length), false);

@@ -46,7 +46,7 @@ public final class KernelWarmup {
 
     private static void warm(WeightFormat f) {
         try (Arena arena = Arena.ofConfined()) {
-            long rowBytes = f.type().bytesFor(COLS);
+            long rowBytes = f.rowBytes(COLS);
             MemorySegment w = arena.allocate(rowBytes * ROWS, 64);
             Activation a = new Activation(COLS);
             for (int i = 0; i < COLS; i++) a.f[i] = (float) Math.sin(i);

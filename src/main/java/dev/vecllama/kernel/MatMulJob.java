@@ -24,9 +24,15 @@ public final class MatMulJob implements ThreadPool.RangeTask {
     private Activation[] x;
     private int tokens;
     private ActivationKind preparing;
-    /** Quantizes the batch's activations, a share of the tokens per thread. */
+    /**
+     * Quantizes the batch's activations, a share of the tokens per thread. Like llama.cpp's
+     * forward_mul_mat, rows in complete groups of 4 are marked for its 4-row gemm order (the int8
+     * values are the same: ggml_quantize_mat_q8_K_4x8 may pick the opposite sign for a block's
+     * scale, which negates both the quants and the scale and leaves every product as it was).
+     */
     private final ThreadPool.RangeTask prepare = (thread, start, end) -> {
-        for (int t = start; t < end; t++) x[t].prepare(preparing);
+        int quads = tokens - tokens % 4;
+        for (int t = start; t < end; t++) x[t].prepare(preparing, t < quads);
     };
 
     public MatMulJob(ThreadPool pool) {

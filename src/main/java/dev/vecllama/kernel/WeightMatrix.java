@@ -7,8 +7,8 @@ import dev.vecllama.quant.WeightFormat;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A rows × cols matrix of one GGML type, living where it lies in the mapped file. Row r is output r;
- * its cols weights are contiguous (ggml's dims[0]).
+ * A rows × cols matrix of one weight format, living where it lies in the mapped file (or, converted
+ * on load, in memory the model owns). Row r is output r; its cols weights are contiguous (ggml's dims[0]).
  */
 public final class WeightMatrix {
     /** Weight rows walked together across a token tile: a few KiB, so they stay in L1. */
@@ -27,7 +27,7 @@ public final class WeightMatrix {
         this.cols = cols;
         this.format = format;
         this.data = data;
-        this.rowBytes = format.type().bytesFor(cols);
+        this.rowBytes = format.rowBytes(cols);
     }
 
     public static WeightMatrix of(GGUFFile file, TensorInfo t) {

@@ -3,7 +3,10 @@ package dev.vecllama.model;
 import dev.vecllama.gguf.GGUFFile;
 import dev.vecllama.kernel.KernelWarmup;
 import dev.vecllama.kernel.ThreadPool;
+import dev.vecllama.quant.NF4;
+import dev.vecllama.quant.NF4Conversion;
 import dev.vecllama.tokenizer.Tokenizer;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 
 /** A loaded model: the mapped file, its hyper-parameters, tokenizer, weights and thread pool. */
@@ -13,11 +16,15 @@ public final class Model implements AutoCloseable {
     public final Tokenizer tokenizer;
     public final Llama llama;
     private final ThreadPool pool;
+    /** Memory of the weights converted on load, or null when all stay in the mapped file. */
+    private final Arena converted;
 
-    private Model(GGUFFile file, int threads) {
+    private Model(GGUFFile file, int threads, NF4 nf4, Arena converted) {
         this.file = file;
         this.config = LlamaConfig.from(file);
+        this.converted = converted;
         Weights weights = new Weights(file, config);
+        if (nf4 != null) weights = NF4Conversion.convert(weights, nf4, converted, System.err);
         KernelWarmup.start(weights.formats()); // JIT-compiles the kernels while the tokenizer is built
         this.tokenizer = Tokenizer.fromGGUF(file);
         this.pool = new ThreadPool(threads);
@@ -25,10 +32,17 @@ public final class Model implements AutoCloseable {
     }
 
     public static Model load(Path path, int threads) {
+        return load(path, threads, null);
+    }
+
+    /** Loads with the layers' linear weights quantized to {@code nf4} in memory (null: as stored). */
+    public static Model load(Path path, int threads, NF4 nf4) {
         GGUFFile f = GGUFFile.open(path);
+        Arena converted = nf4 == null ? null : Arena.ofShared();
         try {
-            return new Model(f, threads);
+            return new Model(f, threads, nf4, converted);
         } catch (RuntimeException e) {
+            if (converted != null) converted.close();
             f.close();
             throw e;
         }
@@ -41,6 +55,7 @@ public final class Model implements AutoCloseable {
     @Override
     public void close() {
         pool.close();
+        if (converted != null) converted.close();
         file.close();
     }
 }

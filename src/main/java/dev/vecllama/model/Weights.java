@@ -7,6 +7,7 @@ import dev.vecllama.kernel.WeightMatrix;
 import dev.vecllama.quant.WeightFormat;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The model's tensors. Matrices stay in the mapped file; only the small 1-D norm weights and
@@ -44,6 +45,28 @@ public final class Weights {
                 if (f.tensor(p + m + ".scale") != null) throw new GGUFFormatException("tensor " + p + m + ".scale: per-tensor weight scales are not supported");
             }
         }
+
+        private Layer(Layer l, UnaryOperator<WeightMatrix> linear) {
+            attnNorm = l.attnNorm;
+            ffnNorm = l.ffnNorm;
+            wq = linear.apply(l.wq);
+            wk = linear.apply(l.wk);
+            wv = linear.apply(l.wv);
+            wo = linear.apply(l.wo);
+            gate = linear.apply(l.gate);
+            up = linear.apply(l.up);
+            down = linear.apply(l.down);
+            bq = l.bq;
+            bk = l.bk;
+            bv = l.bv;
+            attnSubNorm = l.attnSubNorm;
+            ffnSubNorm = l.ffnSubNorm;
+        }
+
+        /** The attention and FFN matrices, in the order {@link #mapLinear} visits them. */
+        public WeightMatrix[] linear() {
+            return new WeightMatrix[] {wq, wk, wv, wo, gate, up, down};
+        }
     }
 
     public final WeightMatrix tokenEmbedding;
@@ -62,12 +85,29 @@ public final class Weights {
                 : tokenEmbedding;
     }
 
+    private Weights(Weights w, UnaryOperator<WeightMatrix> linear) {
+        tokenEmbedding = w.tokenEmbedding;
+        layers = new Layer[w.layers.length];
+        for (int i = 0; i < layers.length; i++) layers[i] = new Layer(w.layers[i], linear);
+        outputNorm = w.outputNorm;
+        output = w.output;
+    }
+
+    /**
+     * These weights with every layer's linear matrices (attention and FFN) replaced by
+     * {@code linear}'s result, layer by layer; the embedding and output projection are kept as they
+     * are. How weights are re-encoded on load (NF4).
+     */
+    public Weights mapLinear(UnaryOperator<WeightMatrix> linear) {
+        return new Weights(this, linear);
+    }
+
     /** Every weight format the matrices use. */
     public Set<WeightFormat> formats() {
         Set<WeightFormat> f = new LinkedHashSet<>();
         f.add(output.format);
         for (Layer l : layers) {
-            for (WeightMatrix m : new WeightMatrix[] {l.wq, l.wk, l.wv, l.wo, l.gate, l.up, l.down}) f.add(m.format);
+            for (WeightMatrix m : l.linear()) f.add(m.format);
         }
         return f;
     }

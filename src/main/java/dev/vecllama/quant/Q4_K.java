@@ -25,9 +25,12 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Float order: on x86 with AVX2, llama.cpp repacks Q4_K matrices whose row count is a multiple of 8
  * (q4_K_8x8_q8_K) and multiplies them with ggml_gemv/gemm_q4_K_8x8_q8_K, which give each output row
- * two float lanes: per super-block, {@code acc = fma((float) Σ sc·(Σ q·a), d·d_a, acc)} and
- * {@code accMin = fma((float) Σ m·(Σ a), dmin·d_a, accMin)}, super-blocks in order; the result is
- * {@code acc − accMin}. Both paths below do exactly that; the integer sums are exact in any order.
+ * two float lanes: {@code acc = fma((float) Σ sc·(Σ q·a), d·d_a, acc)} and
+ * {@code accMin = fma((float) Σ m·(Σ a), dmin·d_a, accMin)}, in order; the result is
+ * {@code acc − accMin}. The gemv (a lone row, and a batch's last {@code rows % 4}) takes one step per
+ * super-block; the gemm (a batch's complete groups of 4 rows, {@link Activation#quad}) one step per
+ * pair of sub-blocks, four per super-block. Both paths below do exactly that; the integer sums are
+ * exact in any order.
  */
 public final class Q4_K implements WeightFormat {
     public static final Q4_K INSTANCE = new Q4_K();
@@ -85,22 +88,30 @@ public final class Q4_K implements WeightFormat {
         }
     }
 
+    /** Sub-blocks summed per float step: 8 in llama.cpp's gemv, 2 in its 4-row gemm. */
+    private static int step(Activation a) {
+        return a.quad() ? 2 : 8;
+    }
+
     @Override
     public float dotReference(MemorySegment w, long offset, Activation a, int n) {
         float acc = 0, accMin = 0;
+        int step = step(a);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
-            acc = Math.fma((float) scaledSum(w, o, a, b), Half.f16(w, o + D) * a.scale[b], acc);
-            accMin = Math.fma((float) minSum(w, o, a, b), Half.f16(w, o + DMIN) * a.scale[b], accMin);
+            for (int j = 0; j < 8; j += step) {
+                acc = Math.fma((float) scaledSum(w, o, a, b, j, j + step), Half.f16(w, o + D) * a.scale[b], acc);
+                accMin = Math.fma((float) minSum(w, o, a, b, j, j + step), Half.f16(w, o + DMIN) * a.scale[b], accMin);
+            }
         }
         return acc - accMin;
     }
 
-    /** Σ over sub-blocks of sc · (Σ q·a), in exact integers. */
-    private static int scaledSum(MemorySegment w, long o, Activation a, int b) {
+    /** Σ over sub-blocks j0 ≤ j < j1 of sc · (Σ q·a), in exact integers. */
+    private static int scaledSum(MemorySegment w, long o, Activation a, int b, int j0, int j1) {
         long sc = sixBit(w, o, false);
         int s = 0;
-        for (int j = 0; j < 8; j++) {
+        for (int j = j0; j < j1; j++) {
             int isum = 0;
             for (int l = 32 * j; l < 32 * j + 32; l++) isum += code(w, o, l) * a.q[b * BLOCK + l];
             s += sub(sc, j) * isum;
@@ -108,35 +119,43 @@ public final class Q4_K implements WeightFormat {
         return s;
     }
 
-    /** Σ over sub-blocks of m · (Σ a), from the activation's partial sums of 16. */
-    private static int minSum(MemorySegment w, long o, Activation a, int b) {
+    /** Σ over sub-blocks j0 ≤ j < j1 of m · (Σ a), from the activation's partial sums of 16. */
+    private static int minSum(MemorySegment w, long o, Activation a, int b, int j0, int j1) {
         long m = sixBit(w, o, true);
         int s = 0;
-        for (int j = 0; j < 8; j++) s += sub(m, j) * (a.sums[b * 16 + 2 * j] + a.sums[b * 16 + 2 * j + 1]);
+        for (int j = j0; j < j1; j++) s += sub(m, j) * (a.sums[b * 16 + 2 * j] + a.sums[b * 16 + 2 * j + 1]);
         return s;
     }
 
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
         float acc = 0, accMin = 0;
+        int step = step(a);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
             long sc = sixBit(w, o, false);
             int i = b * BLOCK;
             IntVector isum = IntVector.zero(INTS);
-            for (int j = 0; j < 8; j++) {
-                // Sub-block j: the low (j even) or high nibbles of the 32 bytes at QS + 32·(j / 2).
-                // Nibble × int8 products stay within 15·127, so up to 4 runs add up in 16 bits.
-                long qs = o + QS + 32 * (j >> 1);
-                int shift = 4 * (j & 1), x = i + 32 * j;
-                ShortVector p = ShortVector.zero(SHORTS);
+            for (int j = 0; j < 8; j += 2) {
+                // Sub-blocks j and j + 1 share the 32 bytes at QS + 16·j: low nibbles, then high nibbles;
+                // each byte is loaded once for both. Nibble × int8 products stay within 15·127, so up to
+                // 4 runs add up in 16 bits.
+                long qs = o + QS + 16 * j;
+                int x = i + 32 * j;
+                ShortVector low = ShortVector.zero(SHORTS), high = low;
                 for (int c = 0; c < 32; c += SHORTS.length()) {
-                    p = p.add(VectorMath.uint8(w, qs + c).lanewise(VectorOperators.LSHR, shift).and(LOW_NIBBLE).mul(VectorMath.int8(a.q, x + c)));
+                    ShortVector q = VectorMath.uint8(w, qs + c);
+                    low = low.add(q.and(LOW_NIBBLE).mul(VectorMath.int8(a.q, x + c)));
+                    high = high.add(q.lanewise(VectorOperators.LSHR, 4).mul(VectorMath.int8(a.q, x + 32 + c)));
                 }
-                isum = isum.add(VectorMath.pairSum(p).mul(IntVector.broadcast(INTS, sub(sc, j))));
+                isum = isum.add(VectorMath.pairSum(low).mul(IntVector.broadcast(INTS, sub(sc, j))))
+                        .add(VectorMath.pairSum(high).mul(IntVector.broadcast(INTS, sub(sc, j + 1))));
+                if ((j + 2) % step == 0) {
+                    acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), Half.f16(w, o + D) * a.scale[b], acc);
+                    accMin = Math.fma((float) minSum(w, o, a, b, j + 2 - step, j + 2), Half.f16(w, o + DMIN) * a.scale[b], accMin);
+                    isum = IntVector.zero(INTS);
+                }
             }
-            acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), Half.f16(w, o + D) * a.scale[b], acc);
-            accMin = Math.fma((float) minSum(w, o, a, b), Half.f16(w, o + DMIN) * a.scale[b], accMin);
         }
         return acc - accMin;
     }

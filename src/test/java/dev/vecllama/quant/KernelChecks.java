@@ -37,20 +37,33 @@ final class KernelChecks {
             checkZero(t);
             checkExtremes(t);
         }
+        NF4Checks.checkAll();
         checkHalfConversion();
     }
 
+    /**
+     * Random rows, enough that multi-row matvec kernels (8 or 16 rows at a time) run whole groups and
+     * a remainder; each activation also as a member of a batch's 4-row group ({@link Activation#quad}),
+     * which for Q4_K must change the float order (llama.cpp's gemm) and so, somewhere, the result.
+     */
     static void checkRandom(GGMLType t) {
         WeightFormat f = WeightFormat.of(t);
         Random rnd = new Random(t.ordinal());
+        boolean quadDiffers = false;
         try (Arena arena = Arena.ofConfined()) {
             for (int n : lengths(t)) {
-                int rows = 3;
+                int rows = 19;
                 MemorySegment w = RandomWeights.matrix(t, rows, n, rnd, arena);
                 Activation a = RandomWeights.activation(n, f.activationKind(), rnd);
                 compareRows(f, w, rows, n, a, "random");
+                float[] single = new float[rows];
+                for (int r = 0; r < rows; r++) single[r] = f.dotReference(w, r * t.bytesFor(n), a, n);
+                a.prepare(f.activationKind(), true);
+                compareRows(f, w, rows, n, a, "random, 4-row group");
+                for (int r = 0; r < rows; r++) quadDiffers |= single[r] != f.dotReference(w, r * t.bytesFor(n), a, n);
             }
         }
+        if (t == GGMLType.Q4_K && !quadDiffers) throw new AssertionError("Q4_K: the 4-row group order never changed a result");
     }
 
     static void checkZero(GGMLType t) {
