@@ -30,9 +30,10 @@ class PerplexityReferenceTest {
         return Files.readString(SHARED.resolve("text/valid.txt"));
     }
 
-    // Q4_K_M is left out while the Q4_K kernel is slow (a whole-file run takes about ten minutes).
+    // The 4-bit files are left out while their kernels are slow: a whole-file run of each takes
+    // several minutes, and CI's time is better spent on the two that pin the arithmetic down.
     @ParameterizedTest
-    @ValueSource(strings = {"vl-tiny-f-F16.gguf", "vl-tiny-f-Q8_0.gguf", "vl-tiny-f-Q4_0.gguf"})
+    @ValueSource(strings = {"vl-tiny-f-F16.gguf", "vl-tiny-f-Q8_0.gguf"})
     void perplexityMatchesLlamaCpp(String model) throws IOException {
         Map<String, Object> ref = reference(model);
         try (Model m = Model.load(SHARED.resolve("models").resolve(model), 2)) {
