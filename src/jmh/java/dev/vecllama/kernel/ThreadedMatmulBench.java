@@ -2,16 +2,15 @@ package dev.vecllama.kernel;
 
 import dev.vecllama.activation.Activation;
 import dev.vecllama.gguf.GGMLType;
+import dev.vecllama.quant.MatvecBench;
 import dev.vecllama.quant.RandomWeights;
 import dev.vecllama.quant.WeightFormat;
 import java.lang.foreign.Arena;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -25,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The forward pass's own matrix product path ({@link MatMulJob} on the persistent {@link ThreadPool})
  * at 1 and 2 threads, for decode (1 token) and a prompt tile (32 tokens), on TinyLlama's FFN shape.
- * Counters as in MatvecBench: {@code gbPerS} of weights streamed, {@code gflopPerS}.
+ * Counters (MatvecBench.Rates): {@code gbPerS} of weights streamed, {@code gflopPerS}.
  *
  * <pre>mvn -q -B -Pjmh verify -Djmh.args="ThreadedMatmulBench -p type=Q4_K"</pre>
  */
@@ -54,19 +53,6 @@ public class ThreadedMatmulBench {
     private Activation[] x;
     private float[][] out;
 
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Rates {
-        public double gbPerS;
-        public double gflopPerS;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gbPerS = 0;
-            gflopPerS = 0;
-        }
-    }
-
     @Setup
     public void setup() {
         GGMLType t = GGMLType.valueOf(type);
@@ -92,7 +78,7 @@ public class ThreadedMatmulBench {
     }
 
     @Benchmark
-    public float[][] matmul(Rates r) {
+    public float[][] matmul(MatvecBench.Rates r) {
         job.run(x, tokens, matrix, out);
         r.gbPerS += matrix.byteSize() * 1e-9;
         r.gflopPerS += 2.0 * ROWS * COLS * tokens * 1e-9;
