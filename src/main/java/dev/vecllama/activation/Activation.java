@@ -14,6 +14,11 @@ public final class Activation {
     public final float[] f;
     /** f rounded to the kind's float precision (F16, BF16); the same values as f for F32. */
     public final float[] rounded;
+    /**
+     * For F16: {@link #rounded} times 2^112, the operand of the F16 kernel, whose weights convert in
+     * two lane operations to their value divided by 2^112 (every product stays exact).
+     */
+    public final float[] halfScaled;
     public final byte[] q;
     public final float[] scale;
     public final short[] sums;
@@ -24,6 +29,7 @@ public final class Activation {
         this.n = n;
         this.f = new float[n];
         this.rounded = new float[n];
+        this.halfScaled = new float[n];
         this.q = new byte[n];
         this.scale = new float[(n + 31) / 32];
         this.sums = new short[(n + 15) / 16];
@@ -52,7 +58,10 @@ public final class Activation {
     public Activation prepare(ActivationKind k, boolean quad) {
         switch (k) {
             case F32 -> System.arraycopy(f, 0, rounded, 0, n);
-            case F16 -> ActivationQuantizer.roundToF16(f, rounded, n);
+            case F16 -> {
+                ActivationQuantizer.roundToF16(f, rounded, n);
+                for (int i = 0; i < n; i++) halfScaled[i] = rounded[i] * 0x1p112f;
+            }
             case BF16 -> ActivationQuantizer.roundToBF16(f, rounded, n);
             case Q8_0 -> ActivationQuantizer.quantizeQ8_0(f, n, q, scale);
             case Q8_K -> ActivationQuantizer.quantizeQ8_K(f, n, q, scale, sums);

@@ -33,6 +33,6 @@ public final class F16 implements WeightFormat {
 
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
-        return HalfFloatDot.dot(w, offset, a.rounded, n, false);
+        return HalfFloatDot.dot(w, offset, a.halfScaled, n, false);
     }
 }

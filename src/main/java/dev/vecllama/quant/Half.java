@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * 16-bit floats in the mapped file: IEEE half (f16) and bfloat16, read one at a time or a vector at a
- * time. The Vector API (JDK 25) has no half-float conversion, so {@link #f16s} does it with integer
- * lane operations.
+ * time. The Vector API (JDK 25) has no half-float conversion, so {@link #f16sScaled} does it with
+ * integer lane operations.
  */
 final class Half {
     private Half() {}
@@ -24,10 +24,6 @@ final class Half {
     private static final VectorSpecies<Float> FLOATS = VectorMath.F8;
     private static final VectorSpecies<Short> HALVES = ShortVector.SPECIES_128;
     private static final IntVector SIGN_EXPONENT_MANTISSA = IntVector.broadcast(INTS, 0x8FFFE000);
-    /** An f16 exponent of all ones (inf, NaN), in f32 position before rebiasing. */
-    private static final IntVector F16_EXPONENT = IntVector.broadcast(INTS, 0x0F800000);
-    private static final IntVector F32_EXPONENT = IntVector.broadcast(INTS, 0x7F800000);
-    private static final FloatVector REBIAS = FloatVector.broadcast(FLOATS, 0x1p112f);
 
     static float f16(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(LE_SHORT, off));
@@ -37,14 +33,22 @@ final class Half {
         return Float.intBitsToFloat(w.get(LE_SHORT, off) << 16);
     }
 
-    /** 8 f16 values at {@code off} as floats; exact, including subnormals, inf and NaN. */
-    static FloatVector f16s(MemorySegment w, long off) {
-        IntVector h = load(w, off);
-        // Sign-extended, shifted by 13: sign at bit 31, exponent and mantissa where f32 keeps them, and
-        // copies of the sign in bits 28..30 that the mask clears. The multiply then does the rebias.
-        IntVector x = h.lanewise(VectorOperators.LSHL, 13).and(SIGN_EXPONENT_MANTISSA);
-        IntVector f = (IntVector) ((FloatVector) x.reinterpretShape(FLOATS, 0)).mul(REBIAS).reinterpretShape(INTS, 0);
-        return (FloatVector) f.blend(f.or(F32_EXPONENT), x.and(F16_EXPONENT).eq(F16_EXPONENT)).reinterpretShape(FLOATS, 0);
+    /**
+     * The factor between an f16 value and what {@link #f16sScaled} reads for it. Multiplying the
+     * activations by it instead of every weight keeps the conversion to two lane operations.
+     */
+    static final float F16_SCALE = 0x1p112f;
+
+    /**
+     * 8 f16 values at {@code off} as floats divided by {@link #F16_SCALE}: exactly, for every finite
+     * value including subnormals (their f32 images are subnormal or normal floats, both exact), so a
+     * product with an activation pre-multiplied by F16_SCALE equals the plain product bit for bit.
+     * An f16 infinity or NaN reads as a large finite value instead; no usable model holds one.
+     */
+    static FloatVector f16sScaled(MemorySegment w, long off) {
+        // Sign-extended, shifted by 13: sign at bit 31, exponent and mantissa where f32 keeps them
+        // (unbiased by 112), and copies of the sign in bits 28..30 that the mask clears.
+        return (FloatVector) load(w, off).lanewise(VectorOperators.LSHL, 13).and(SIGN_EXPONENT_MANTISSA).reinterpretShape(FLOATS, 0);
     }
 
     /** 8 bf16 values at {@code off} as floats: bf16 is the high half of an f32. */

@@ -2,6 +2,7 @@ package dev.vecllama.quant;
 
 import static dev.vecllama.quant.VectorMath.F8;
 
+import dev.vecllama.activation.Activation;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
@@ -22,6 +23,10 @@ final class HalfFloatDot {
 
     private static final int LANES = 16;
 
+    /**
+     * {@code x}: the activations for bf16 weights; for f16 weights, times {@link Half#F16_SCALE}
+     * ({@link Activation#halfScaled}), which makes every product the same float as the plain one.
+     */
     static float dot(MemorySegment w, long off, float[] x, int n, boolean bf16) {
         FloatVector lo = FloatVector.zero(F8), hi = FloatVector.zero(F8);
         int i = 0;
@@ -29,7 +34,7 @@ final class HalfFloatDot {
             lo = load(w, off + 2L * i, bf16).fma(FloatVector.fromArray(F8, x, i), lo);
             hi = load(w, off + 2L * (i + 8), bf16).fma(FloatVector.fromArray(F8, x, i + 8), hi);
         }
-        return VectorMath.hsum8(lo.add(hi)) + tail(w, off, x, i, n, bf16);
+        return VectorMath.hsum8(lo.add(hi)) + tail(w, off, x, i, n, bf16, !bf16);
     }
 
     /** The scalar reference: the same 16 lanes, the same folds. */
@@ -41,21 +46,22 @@ final class HalfFloatDot {
         }
         float[] folded = new float[8];
         for (int l = 0; l < 8; l++) folded[l] = acc[l] + acc[l + 8];
-        return VectorMath.hsum8(folded) + tail(w, off, x, i, n, bf16);
+        return VectorMath.hsum8(folded) + tail(w, off, x, i, n, bf16, false);
     }
 
+    /** bf16 weights as floats; f16 weights divided by {@link Half#F16_SCALE}, which {@code x} then carries. */
     private static FloatVector load(MemorySegment w, long off, boolean bf16) {
-        return bf16 ? Half.bf16s(w, off) : Half.f16s(w, off);
+        return bf16 ? Half.bf16s(w, off) : Half.f16sScaled(w, off);
     }
 
     private static float weight(MemorySegment w, long off, int i, boolean bf16) {
         return bf16 ? Half.bf16(w, off + 2L * i) : Half.f16(w, off + 2L * i);
     }
 
-    /** The plain sum of products from element i on. */
-    private static float tail(MemorySegment w, long off, float[] x, int i, int n, boolean bf16) {
+    /** The plain sum of products from element i on; {@code scaled}: x carries {@link Half#F16_SCALE}. */
+    private static float tail(MemorySegment w, long off, float[] x, int i, int n, boolean bf16, boolean scaled) {
         float s = 0;
-        for (; i < n; i++) s += weight(w, off, i, bf16) * x[i];
+        for (; i < n; i++) s += (scaled ? weight(w, off, i, bf16) / Half.F16_SCALE : weight(w, off, i, bf16)) * x[i];
         return s;
     }
 }
