@@ -29,6 +29,22 @@ final class Half {
         return Float.float16ToFloat(w.get(LE_SHORT, off));
     }
 
+    private static final VectorSpecies<Short> FOUR_HALVES = ShortVector.SPECIES_64;
+
+    /**
+     * The f16 at {@code off}, read as lane 0 of an 8-byte vector load: in a kernel's inner loop a
+     * scalar read from a mapped segment costs several times a vector one (its access checks stay in
+     * the loop). The 6 bytes after the value must lie in the same block, as a block's leading scale does.
+     */
+    static float f16Head(MemorySegment w, long off) {
+        return Float.float16ToFloat(ShortVector.fromMemorySegment(FOUR_HALVES, w, off, ByteOrder.LITTLE_ENDIAN).lane(0));
+    }
+
+    /** {@link #f16Head} for a value that ends its block: the load covers the 6 bytes before it. */
+    static float f16Tail(MemorySegment w, long off) {
+        return Float.float16ToFloat(ShortVector.fromMemorySegment(FOUR_HALVES, w, off - 6, ByteOrder.LITTLE_ENDIAN).lane(3));
+    }
+
     static float bf16(MemorySegment w, long off) {
         return Float.intBitsToFloat(w.get(LE_SHORT, off) << 16);
     }

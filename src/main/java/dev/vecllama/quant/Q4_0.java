@@ -89,7 +89,7 @@ public final class Q4_0 implements WeightFormat {
             for (int c = L; c < 16; c += L) p = p.add(run(w, o + QS + c, a.q, i + c));
             // An integer sum: exact in any order.
             int isum = VectorMath.pairSum(p, INTS).reduceLanes(VectorOperators.ADD);
-            acc = Math.fma((float) isum, Half.f16(w, o) * a.scale[b], acc);
+            acc = Math.fma((float) isum, Half.f16Head(w, o) * a.scale[b], acc);
         }
         return acc;
     }

@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Super-blocks of 256 weights in 8 sub-blocks of 32: f16 d, f16 dmin, 12 bytes packing a 6-bit scale
@@ -38,6 +39,7 @@ public final class Q4_K implements WeightFormat {
     static final int BLOCK = 256;
     static final int BLOCK_BYTES = 144;
     private static final int D = 0, DMIN = 2, SCALES = 4, QS = 16;
+    private static final VectorSpecies<Integer> HEADER = IntVector.SPECIES_128;
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Q4_K() {}
@@ -59,7 +61,11 @@ public final class Q4_K implements WeightFormat {
      * 4..7, whose top 2 bits sit in the top 2 bits of bytes 0..3 (scales) and 4..7 (minimums).
      */
     static long sixBit(MemorySegment w, long o, boolean mins) {
-        int u0 = w.get(LE_INT, o + SCALES), u1 = w.get(LE_INT, o + SCALES + 4), u2 = w.get(LE_INT, o + SCALES + 8);
+        return sixBit(w.get(LE_INT, o + SCALES), w.get(LE_INT, o + SCALES + 4), w.get(LE_INT, o + SCALES + 8), mins);
+    }
+
+    /** {@link #sixBit(MemorySegment, long, boolean)} of the 12 bytes as three little-endian ints. */
+    private static long sixBit(int u0, int u1, int u2, boolean mins) {
         int first = mins ? u1 : u0;
         int low = first & 0x3F3F3F3F;
         int high = ((mins ? u2 >>> 4 : u2) & 0x0F0F0F0F) | (((first >>> 6) & 0x03030303) << 4);
@@ -101,7 +107,7 @@ public final class Q4_K implements WeightFormat {
             long o = offset + (long) b * BLOCK_BYTES;
             for (int j = 0; j < 8; j += step) {
                 acc = Math.fma((float) scaledSum(w, o, a, b, j, j + step), Half.f16(w, o + D) * a.scale[b], acc);
-                accMin = Math.fma((float) minSum(w, o, a, b, j, j + step), Half.f16(w, o + DMIN) * a.scale[b], accMin);
+                accMin = Math.fma((float) minSum(sixBit(w, o, true), a, b, j, j + step), Half.f16(w, o + DMIN) * a.scale[b], accMin);
             }
         }
         return acc - accMin;
@@ -120,8 +126,7 @@ public final class Q4_K implements WeightFormat {
     }
 
     /** Σ over sub-blocks j0 ≤ j < j1 of m · (Σ a), from the activation's partial sums of 16. */
-    private static int minSum(MemorySegment w, long o, Activation a, int b, int j0, int j1) {
-        long m = sixBit(w, o, true);
+    private static int minSum(long m, Activation a, int b, int j0, int j1) {
         int s = 0;
         for (int j = j0; j < j1; j++) s += sub(m, j) * (a.sums[b * 16 + 2 * j] + a.sums[b * 16 + 2 * j + 1]);
         return s;
@@ -133,7 +138,12 @@ public final class Q4_K implements WeightFormat {
         int step = step(a);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
-            long sc = sixBit(w, o, false);
+            // The 16-byte header (d, dmin, the packed scales) in one vector read: scalar reads from
+            // the mapped file cost several times a vector read in this loop.
+            IntVector header = IntVector.fromMemorySegment(HEADER, w, o, ByteOrder.LITTLE_ENDIAN);
+            int dd = header.lane(0), u0 = header.lane(1), u1 = header.lane(2), u2 = header.lane(3);
+            float d = Float.float16ToFloat((short) dd) * a.scale[b], dmin = Float.float16ToFloat((short) (dd >>> 16)) * a.scale[b];
+            long sc = sixBit(u0, u1, u2, false), m = sixBit(u0, u1, u2, true);
             int i = b * BLOCK;
             IntVector isum = IntVector.zero(INTS);
             for (int j = 0; j < 8; j += 2) {
@@ -151,8 +161,8 @@ public final class Q4_K implements WeightFormat {
                 isum = isum.add(VectorMath.pairSum(low).mul(IntVector.broadcast(INTS, sub(sc, j))))
                         .add(VectorMath.pairSum(high).mul(IntVector.broadcast(INTS, sub(sc, j + 1))));
                 if ((j + 2) % step == 0) {
-                    acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), Half.f16(w, o + D) * a.scale[b], acc);
-                    accMin = Math.fma((float) minSum(w, o, a, b, j + 2 - step, j + 2), Half.f16(w, o + DMIN) * a.scale[b], accMin);
+                    acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), d, acc);
+                    accMin = Math.fma((float) minSum(m, a, b, j + 2 - step, j + 2), dmin, accMin);
                     isum = IntVector.zero(INTS);
                 }
             }

@@ -10,10 +10,10 @@ import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -35,8 +35,6 @@ public final class Q6_K implements WeightFormat {
     static final int BLOCK = 256;
     static final int BLOCK_BYTES = 210;
     private static final int QL = 0, QH = 128, SCALES = 192, D = 208;
-
-    private static final VectorMask<Integer> SECOND_GROUP = VectorMask.fromLong(I8, 0xF0);
 
     private static final ShortVector LOW_NIBBLES = ShortVector.broadcast(S16, (short) 0x0F0F);
     private static final ShortVector TWO_BITS = ShortVector.broadcast(S16, (short) 0x0303);
@@ -97,16 +95,33 @@ public final class Q6_K implements WeightFormat {
         FloatVector acc = FloatVector.zero(F8);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
+            // The 16 group scales in two vectors of 8, loaded once: scalar reads from the mapped file
+            // cost several times a vector read in this loop.
+            IntVector first = scales(w, o + SCALES), second = scales(w, o + SCALES + 8);
             IntVector sumi = IntVector.zero(I8);
-            for (int c = 0; c < BLOCK / 32; c++) sumi = sumi.add(run(w, o, a.q, b * BLOCK, c));
-            acc = VectorMath.toFloat(sumi, F8).fma(FloatVector.broadcast(F8, a.scale[b] * Half.f16(w, o + D)), acc);
+            for (int c = 0; c < BLOCK / 32; c++) {
+                IntVector groupScales = IntVector.fromArray(I8, GROUP_LANES, 8 * (c & 3)).selectFrom(c < 4 ? first : second);
+                sumi = sumi.add(run(w, o, a.q, b * BLOCK, c).mul(groupScales));
+            }
+            acc = VectorMath.toFloat(sumi, F8).fma(FloatVector.broadcast(F8, a.scale[b] * Half.f16Tail(w, o + D)), acc);
         }
         return VectorMath.hsum8(acc);
     }
 
+    /** 8 int8 scales at {@code off}, widened. (Widening the upper half of a 16-byte load is not intrinsified everywhere.) */
+    private static IntVector scales(MemorySegment w, long off) {
+        return (IntVector) ByteVector.fromMemorySegment(VectorMath.B8, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I8, 0);
+    }
+
     /**
-     * Run c (elements 32c .. 32c + 31, which share one quarter of a half) as scale·(q − 32)·a summed
-     * into the 8 lanes of {@link VectorMath#quadSums}. The codes are unpacked two to a 16-bit lane; the
+     * For run c, which scale (of the 8 in {@code first} or {@code second}) each of its 8 lanes takes:
+     * lanes 0..3 hold elements of group 2c, lanes 4..7 of group 2c + 1.
+     */
+    private static final int[] GROUP_LANES = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7};
+
+    /**
+     * Run c (elements 32c .. 32c + 31, which share one quarter of a half) as (q − 32)·a summed into
+     * the 8 lanes of {@link VectorMath#quadSums}. The codes are unpacked two to a 16-bit lane; the
      * masks keep each byte's bits from reaching its neighbour.
      */
     private static IntVector run(MemorySegment w, long o, byte[] q, int i, int c) {
@@ -115,8 +130,6 @@ public final class Q6_K implements WeightFormat {
         ShortVector qh = ShortVector.fromMemorySegment(S16, w, o + QH + 32 * half, ByteOrder.LITTLE_ENDIAN);
         ShortVector q6 = ql.lanewise(VectorOperators.LSHR, 4 * (r >> 1)).and(LOW_NIBBLES)
                 .or(qh.lanewise(VectorOperators.LSHR, 2 * r).and(TWO_BITS).lanewise(VectorOperators.LSHL, 4));
-        IntVector p = VectorMath.quadSums(q6.and(LOW_BYTE).sub(OFFSET), q6.lanewise(VectorOperators.LSHR, 8).sub(OFFSET), VectorMath.int8Pairs(q, i + 32 * c));
-        // Lanes 0..3 hold elements of group 2c, lanes 4..7 of group 2c + 1.
-        return p.mul(IntVector.broadcast(I8, scale(w, o, 2 * c)).blend(IntVector.broadcast(I8, scale(w, o, 2 * c + 1)), SECOND_GROUP));
+        return VectorMath.quadSums(q6.and(LOW_BYTE).sub(OFFSET), q6.lanewise(VectorOperators.LSHR, 8).sub(OFFSET), VectorMath.int8Pairs(q, i + 32 * c));
     }
 }

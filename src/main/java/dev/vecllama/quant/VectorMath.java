@@ -98,6 +98,7 @@ final class VectorMath {
     /** 32 int8 values read as 16 little-endian pairs: element 2k is the low byte of lane k. */
     static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
 
     /** The 32 int8 activations from {@code q[i]} as 16 packed pairs (see {@link #S16}). */
     static ShortVector int8Pairs(byte[] q, int i) {
