@@ -38,7 +38,7 @@ final class CalibrateCommand implements Callable<Integer> {
 
     @Option(names = "--method", paramLabel = "METHOD",
             description = "the range method whose scales are the file's default: absmax, p99.9, p99.99, mse, entropy (default: ${DEFAULT-VALUE})")
-    String method = "entropy";
+    String method = "mse";
 
     @Override
     public Integer call() {

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +53,7 @@ class ActivationModesTest {
     }
 
     @Test
+    @Tag("slow")
     void staticPerplexityIsNearDynamic() {
         for (String model : new String[] {"vl-tiny-f-Q4_0.gguf"}) {
             double dynamic = ppl(model, ActivationSettings.DYNAMIC);
@@ -77,26 +79,39 @@ class ActivationModesTest {
 
     @Test
     void f32LogitsAreCloseToDynamic() {
+        ActivationSettings f32 = new ActivationSettings(ActivationMode.F32, null, null);
+        for (String model : new String[] {"vl-tiny-f-Q4_K_M.gguf", "vl-tiny-f-F16.gguf"}) assertClose(model, f32, 0.05, 0.9);
+    }
+
+    @Test
+    void staticLogitsAreCloseToDynamic() {
+        // One scale per input, from three short chunks: about one position in ten changes its top token (44 of 50 seen with entropy).
+        assertClose("vl-tiny-f-Q4_0.gguf", staticWith(Method.MSE), 0.15, 0.8);
+    }
+
+    /**
+     * Over a short prompt, {@code act}'s logits differ from dynamic ones (so the mode is in effect)
+     * by less than {@code tolerance} of the largest logit, and rank the same token first at a
+     * {@code sameTopShare} of the positions at least.
+     */
+    private static void assertClose(String model, ActivationSettings act, double tolerance, double sameTopShare) {
         int[] prompt;
         try (Model m = Model.load(F16, 1)) {
             prompt = m.tokenizer.encode(valid.substring(0, 200), true, false);
         }
-        ActivationSettings f32 = new ActivationSettings(ActivationMode.F32, null, null);
-        for (String model : new String[] {"vl-tiny-f-Q4_K_M.gguf", "vl-tiny-f-F16.gguf"}) {
-            float[][] d = logits(model, ActivationSettings.DYNAMIC, prompt), f = logits(model, f32, prompt);
-            double maxDiff = 0, spread = 0;
-            int sameTop = 0;
-            for (int t = 0; t < prompt.length; t++) {
-                for (int v = 0; v < d[t].length; v++) {
-                    maxDiff = Math.max(maxDiff, Math.abs(d[t][v] - f[t][v]));
-                    spread = Math.max(spread, Math.abs(d[t][v]));
-                }
-                if (argmax(d[t]) == argmax(f[t])) sameTop++;
+        float[][] d = logits(model, ActivationSettings.DYNAMIC, prompt), f = logits(model, act, prompt);
+        double maxDiff = 0, spread = 0;
+        int sameTop = 0;
+        for (int t = 0; t < prompt.length; t++) {
+            for (int v = 0; v < d[t].length; v++) {
+                maxDiff = Math.max(maxDiff, Math.abs(d[t][v] - f[t][v]));
+                spread = Math.max(spread, Math.abs(d[t][v]));
             }
-            assertTrue(maxDiff > 0, model + ": f32 must not be the int8 path");
-            assertTrue(maxDiff < 0.05 * spread, model + ": logits differ by " + maxDiff + " (largest " + spread + ")");
-            assertTrue(sameTop >= 0.9 * prompt.length, model + ": same top token at " + sameTop + " of " + prompt.length);
+            if (argmax(d[t]) == argmax(f[t])) sameTop++;
         }
+        assertTrue(maxDiff > 0, model + ": " + act.mode() + " must not be the dynamic path");
+        assertTrue(maxDiff < tolerance * spread, model + ": logits differ by " + maxDiff + " (largest " + spread + ")");
+        assertTrue(sameTop >= sameTopShare * prompt.length, model + ": same top token at " + sameTop + " of " + prompt.length);
     }
 
     private static int argmax(float[] x) {
