@@ -24,6 +24,8 @@ public final class Activation {
     public final short[] sums;
     private ActivationKind kind = ActivationKind.F32;
     private boolean quad;
+    private ActivationMode mode = ActivationMode.DYNAMIC;
+    private float staticScale;
 
     public Activation(int n) {
         this.n = n;
@@ -49,6 +51,16 @@ public final class Activation {
         return quad;
     }
 
+    /**
+     * How {@link #prepare} fills the int8 kinds from now on; {@code staticScale} is used by
+     * {@link ActivationMode#STATIC}. With {@link ActivationMode#F32} every kind is left as plain
+     * floats, and the weight matrix sees the mismatch and computes in float.
+     */
+    public void mode(ActivationMode mode, float staticScale) {
+        this.mode = mode;
+        this.staticScale = staticScale;
+    }
+
     /** Converts {@link #f} into {@code k}'s form; {@code n} must be a multiple of k's block size. */
     public Activation prepare(ActivationKind k) {
         return prepare(k, false);
@@ -56,6 +68,8 @@ public final class Activation {
 
     /** {@link #prepare(ActivationKind)} for a batch row; {@code quad}: see {@link #quad()}. */
     public Activation prepare(ActivationKind k, boolean quad) {
+        if (mode == ActivationMode.F32) k = ActivationKind.F32;
+        boolean fixed = mode == ActivationMode.STATIC;
         switch (k) {
             case F32 -> System.arraycopy(f, 0, rounded, 0, n);
             case F16 -> {
@@ -63,8 +77,14 @@ public final class Activation {
                 for (int i = 0; i < n; i++) halfScaled[i] = rounded[i] * 0x1p112f;
             }
             case BF16 -> ActivationQuantizer.roundToBF16(f, rounded, n);
-            case Q8_0 -> ActivationQuantizer.quantizeQ8_0(f, n, q, scale);
-            case Q8_K -> ActivationQuantizer.quantizeQ8_K(f, n, q, scale, sums);
+            case Q8_0 -> {
+                if (fixed) StaticQuantizer.quantizeQ8_0(f, n, staticScale, q, scale);
+                else ActivationQuantizer.quantizeQ8_0(f, n, q, scale);
+            }
+            case Q8_K -> {
+                if (fixed) StaticQuantizer.quantizeQ8_K(f, n, staticScale, q, scale, sums);
+                else ActivationQuantizer.quantizeQ8_K(f, n, q, scale, sums);
+            }
         }
         kind = k;
         this.quad = quad;

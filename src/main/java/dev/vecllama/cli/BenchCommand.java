@@ -1,6 +1,8 @@
 package dev.vecllama.cli;
 
+import dev.vecllama.activation.ActivationMode;
 import dev.vecllama.gguf.FileType;
+import dev.vecllama.model.ActivationSettings;
 import dev.vecllama.model.Llama;
 import dev.vecllama.model.Model;
 import java.nio.file.Path;
@@ -37,22 +39,27 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, description = "repetitions of each test (default: ${DEFAULT-VALUE})")
     int repetitions = 5;
 
+    @picocli.CommandLine.Mixin
+    ActivationOptions act = new ActivationOptions();
+
     @Override
     public Integer call() {
         if (repetitions < 1) throw new IllegalArgumentException("-r/--repetitions must be at least 1, got " + repetitions);
         for (int v : prompt) if (v < 0) throw new IllegalArgumentException("-p values must be >= 0, got " + v);
         for (int v : gen) if (v < 0) throw new IllegalArgumentException("-n values must be >= 0, got " + v);
         List<Integer> threadCounts = threads == null ? List.of(Options.threads(null)) : threads;
+        ActivationSettings activations = act.settings();
         boolean header = false;
         for (int t : threadCounts) {
-            try (Model m = Model.load(model, Options.threads(t))) {
+            try (Model m = Model.load(model, Options.threads(t), null, activations)) {
                 if (!header) {
                     System.out.println("| model | size | params | threads | test | t/s |");
                     System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
                     header = true;
                 }
                 String name = m.file.getString("general.name", model.getFileName().toString()) + " "
-                        + (m.file.has("general.file_type") ? FileType.name(m.file.getInt("general.file_type")) : "");
+                        + (m.file.has("general.file_type") ? FileType.name(m.file.getInt("general.file_type")) : "")
+                        + (activations.mode() == ActivationMode.DYNAMIC ? "" : " act " + activations.mode().id());
                 String size = String.format("%.2f MiB", m.file.fileSize() / 1048576.0);
                 long params = m.file.tensors().values().stream().mapToLong(x -> x.elementCount()).sum();
                 String paramText = String.format("%.2f M", params / 1e6);

@@ -41,6 +41,9 @@ final class ChatCommand implements Callable<Integer> {
     NF4Options nf4 = new NF4Options();
 
     @Mixin
+    ActivationOptions act = new ActivationOptions();
+
+    @Mixin
     SamplingOptions sampling = new SamplingOptions();
 
     /** The flags of chatting, shared with the root command, which chats when given no prompt. */
@@ -61,12 +64,12 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return run(model, maxTokens, contextSize, threads, batchSize, chat, nf4, sampling);
+        return run(model, maxTokens, contextSize, threads, batchSize, chat, nf4, act, sampling);
     }
 
     static int run(Path modelPath, int maxTokens, Integer contextSize, Integer threads, int batchSize,
-                   ChatOptions chat, NF4Options nf4, SamplingOptions sampling) {
-        try (Model m = Model.load(modelPath, Options.threads(threads), nf4.format())) {
+                   ChatOptions chat, NF4Options nf4, ActivationOptions act, SamplingOptions sampling) {
+        try (Model m = Model.load(modelPath, Options.threads(threads), nf4.format(), act.settings())) {
             int ctx = Options.contextSize(contextSize, m.config.contextLength());
             ChatFormat format = ChatFormat.of(m.file, m.tokenizer, chat.template);
             System.err.println(format.describe());

@@ -6,11 +6,6 @@ import dev.vecllama.eval.KldBaseFile;
 import dev.vecllama.eval.NllStats;
 import dev.vecllama.eval.Perplexity;
 import dev.vecllama.model.Model;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -33,17 +28,8 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = {"-f", "--file"}, paramLabel = "TEXT", description = "text file to evaluate (not needed with --kl-divergence: the base file holds the tokens)")
     Path textFile;
 
-    @Option(names = {"-c", "--ctx-size"}, description = "tokens per chunk (default: 512, at most the model's context)")
-    Integer contextSize;
-
-    @Option(names = {"-b", "--batch-size"}, description = "tokens per forward batch (default: ${DEFAULT-VALUE}, at most -c)")
-    int batch = 512;
-
-    @Option(names = {"-t", "--threads"}, description = "threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--chunks", description = "evaluate at most this many chunks (default: all)")
-    int maxChunks = -1;
+    @picocli.CommandLine.Mixin
+    ChunkOptions chunks = new ChunkOptions();
 
     @Option(names = "--kl-divergence-base", paramLabel = "FILE",
             description = "write this model's log-probabilities to FILE, or with --kl-divergence read them from it")
@@ -52,22 +38,26 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--kl-divergence", description = "compare with the log-probabilities in --kl-divergence-base FILE")
     boolean kld;
 
+    @picocli.CommandLine.Mixin
+    ActivationOptions act = new ActivationOptions();
+
     @Override
     public Integer call() {
         if (kld && kldBase == null) throw new IllegalArgumentException("--kl-divergence needs --kl-divergence-base FILE");
+        var activations = act.settings();
         String text = kld && textFile == null ? null : readText();
-        try (Model m = Model.load(model, Options.threads(threads))) {
+        try (Model m = Model.load(model, chunks.threads(), null, activations)) {
             if (kld) return compare(m, text);
-            int nCtx = contextSize != null ? Options.contextSize(contextSize, 0) : Math.min(512, m.config.contextLength());
-            ChunkPlan plan = Perplexity.plan(m, text, nCtx, maxChunks);
+            int nCtx = chunks.contextSize(m);
+            ChunkPlan plan = Perplexity.plan(m, text, nCtx, chunks.maxChunks);
             System.err.printf("perplexity: %d tokens, %d chunks of %d, scoring %d positions, %d threads%n",
                     plan.tokens().length, plan.chunks(), nCtx, plan.scoredTotal(), m.threads());
             NllStats s;
             if (kldBase == null) {
-                s = Perplexity.run(m, plan, batch, null, System.err);
+                s = Perplexity.run(m, plan, chunks.batch, null, System.err);
             } else {
                 try (KldBaseFile.Writer w = new KldBaseFile.Writer(kldBase, plan, m.config.vocabSize())) {
-                    s = Perplexity.run(m, plan, batch, w, System.err);
+                    s = Perplexity.run(m, plan, chunks.batch, w, System.err);
                     w.commit();
                 }
                 System.err.println("wrote " + kldBase);
@@ -80,8 +70,8 @@ final class PerplexityCommand implements Callable<Integer> {
     private int compare(Model m, String text) {
         try (KldBaseFile.Reader base = new KldBaseFile.Reader(kldBase)) {
             ChunkPlan plan = base.plan;
-            if (contextSize != null && contextSize != plan.nCtx()) {
-                throw new IllegalArgumentException(kldBase + " was computed with -c " + plan.nCtx() + ", not " + contextSize);
+            if (chunks.contextSize != null && chunks.contextSize != plan.nCtx()) {
+                throw new IllegalArgumentException(kldBase + " was computed with -c " + plan.nCtx() + ", not " + chunks.contextSize);
             }
             if (text != null) {
                 int[] mine = Perplexity.plan(m, text, plan.nCtx(), plan.chunks()).tokens();
@@ -93,20 +83,13 @@ final class PerplexityCommand implements Callable<Integer> {
             }
             System.err.printf("kl-divergence: %d chunks of %d, scoring %d positions, %d threads%n",
                     plan.chunks(), plan.nCtx(), plan.scoredTotal(), m.threads());
-            KlDivergence result = Perplexity.compare(m, base, batch, System.err);
+            KlDivergence result = Perplexity.compare(m, base, chunks.batch, System.err);
             result.report(System.out);
         }
         return 0;
     }
 
     private String readText() {
-        if (textFile == null) throw new IllegalArgumentException("missing -f TEXT (the text file to evaluate)");
-        try {
-            return Files.readString(textFile, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("no such text file: " + textFile);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + textFile + ": " + e.getMessage(), e);
-        }
+        return TextFiles.read(textFile, "the text file to evaluate");
     }
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "vecllama", mixinStandardHelpOptions = true, version = "vecllama 0.1",
         description = "Run a GGUF language model on the CPU: MODEL \"prompt\" streams a continuation; MODEL alone opens a chat.",
         subcommands = {InfoCommand.class, BenchCommand.class, GenModelCommand.class, ChatCommand.class, ServeCommand.class,
-                PerplexityCommand.class, QuantizeCommand.class},
+                PerplexityCommand.class, QuantizeCommand.class, CalibrateCommand.class},
         sortOptions = false)
 final class RunCommand implements Callable<Integer> {
 
@@ -53,12 +53,15 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     NF4Options nf4 = new NF4Options();
 
+    @picocli.CommandLine.Mixin
+    ActivationOptions act = new ActivationOptions();
+
     @Override
     public Integer call() {
         if (model == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing MODEL");
-        if (prompt == null) return ChatCommand.run(model, maxTokens == null ? -1 : maxTokens, contextSize, threads, batchSize, chat, nf4, sampling);
+        if (prompt == null) return ChatCommand.run(model, maxTokens == null ? -1 : maxTokens, contextSize, threads, batchSize, chat, nf4, act, sampling);
         long t0 = System.nanoTime();
-        try (Model m = Model.load(model, Options.threads(threads), nf4.format())) {
+        try (Model m = Model.load(model, Options.threads(threads), nf4.format(), act.settings())) {
             int ctx = Options.contextSize(contextSize, m.config.contextLength());
             int[] tokens = m.tokenizer.encode(prompt);
             Llama.State state = m.llama.newState(ctx, Options.batch(batchSize, tokens.length), false);

@@ -32,6 +32,11 @@ public final class ChunkEvaluator {
         this.state = model.llama.newState(nCtx, this.batch, true);
     }
 
+    /** Shows every linear layer's input to {@code o} during {@link #run} (calibration). */
+    public void observe(Llama.InputObserver o) {
+        state.observe(o);
+    }
+
     public void run(ChunkPlan plan, Scorer scorer, ChunkDone progress) {
         int lastScored = plan.nCtx() - 2;
         for (int c = 0; c < plan.chunks(); c++) {

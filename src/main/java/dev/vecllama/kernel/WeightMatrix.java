@@ -45,6 +45,11 @@ public final class WeightMatrix {
      * the two agree bit for bit, so the switch changes the speed and nothing else.
      */
     public void matmul(Activation[] x, int t0, int t1, float[][] out, int r0, int r1) {
+        // Only --act-quant f32 leaves the input in another form than the format's: the float reference computes it.
+        if (x[t0].kind() != format.activationKind()) {
+            FloatReference.matmul(this, x, t0, t1, out, r0, r1);
+            return;
+        }
         if (!KernelWarmup.ready(format)) {
             for (int t = t0; t < t1; t++) {
                 for (int r = r0; r < r1; r++) out[t][r] = format.dotReference(data, r * rowBytes, x[t], cols);

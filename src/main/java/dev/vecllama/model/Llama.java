@@ -1,6 +1,7 @@
 package dev.vecllama.model;
 
 import dev.vecllama.activation.Activation;
+import dev.vecllama.activation.ActivationMode;
 import dev.vecllama.kernel.Exp;
 import dev.vecllama.kernel.MatMulJob;
 import dev.vecllama.kernel.ThreadPool;
@@ -18,11 +19,30 @@ public final class Llama {
     public final LlamaConfig config;
     public final Weights weights;
     private final ThreadPool pool;
+    private final ActivationMode activationMode;
+    /** Per {@link LinearInputs} index, the calibrated scale of that input; null unless static. */
+    private final float[] staticScales;
+
+    /** Sees each linear layer's input batch as floats, before it is quantized: calibration's hook. */
+    @FunctionalInterface
+    public interface InputObserver {
+        void observe(int input, Activation[] x, int n);
+    }
 
     public Llama(LlamaConfig config, Weights weights, ThreadPool pool) {
+        this(config, weights, pool, ActivationMode.DYNAMIC, null);
+    }
+
+    /** {@code staticScales}: one per {@link LinearInputs} index, required with STATIC and ignored otherwise. */
+    public Llama(LlamaConfig config, Weights weights, ThreadPool pool, ActivationMode mode, float[] staticScales) {
+        if (mode == ActivationMode.STATIC && (staticScales == null || staticScales.length != LinearInputs.count(config.layers()))) {
+            throw new IllegalArgumentException("static activation quantization needs one scale per linear input");
+        }
         this.config = config;
         this.weights = weights;
         this.pool = pool;
+        this.activationMode = mode;
+        this.staticScales = mode == ActivationMode.STATIC ? staticScales : null;
     }
 
     /** Everything one sequence needs between calls: its KV cache and reused scratch buffers. */
@@ -38,6 +58,7 @@ public final class Llama {
         final Activation[] normed, attnIn, ffnIn;
         final MatMulJob matmul = new MatMulJob(pool);
         final AttentionJob attention = new AttentionJob(this);
+        InputObserver observer;
 
         State(int contextLength, int maxBatch, boolean allLogits) {
             if (contextLength < 1) throw new IllegalArgumentException("context size must be positive, got " + contextLength);
@@ -65,6 +86,14 @@ public final class Llama {
             normed = activations(maxBatch, c.dim());
             attnIn = activations(maxBatch, c.qDim());
             ffnIn = activations(maxBatch, c.ffnDim());
+            if (activationMode == ActivationMode.F32) {
+                for (Activation[] batch : new Activation[][] {normed, attnIn, ffnIn}) for (Activation a : batch) a.mode(ActivationMode.F32, 0);
+            }
+        }
+
+        /** Calls {@code o} with every linear layer's input from now on (null: stop). */
+        public void observe(InputObserver o) {
+            observer = o;
         }
     }
 
@@ -106,6 +135,7 @@ public final class Llama {
 
             // attention
             for (int t = 0; t < n; t++) rmsNorm(s.normed[t].f, s.x[t], w.attnNorm, c.rmsEps());
+            input(s, LinearInputs.of(l, LinearInputs.ATTN_QKV), s.normed, n);
             s.matmul.run(s.normed, n, w.wq, s.q, w.wk, s.k, w.wv, s.v);
             for (int t = 0; t < n; t++) {
                 addBias(s.q[t], w.bq);
@@ -117,25 +147,36 @@ public final class Llama {
             }
             s.attention.attend(l, pos0, n);
             if (w.attnSubNorm != null) for (int t = 0; t < n; t++) rmsNorm(s.attnIn[t].f, s.attnIn[t].f, w.attnSubNorm, c.rmsEps()); // bitnet
+            input(s, LinearInputs.of(l, LinearInputs.ATTN_OUTPUT), s.attnIn, n);
             s.matmul.run(s.attnIn, n, w.wo, s.attnOut);
             for (int t = 0; t < n; t++) add(s.x[t], s.attnOut[t]);
 
             // feed-forward
             for (int t = 0; t < n; t++) rmsNorm(s.normed[t].f, s.x[t], w.ffnNorm, c.rmsEps());
+            input(s, LinearInputs.of(l, LinearInputs.FFN_GATE_UP), s.normed, n);
             s.matmul.run(s.normed, n, w.gate, s.gate, w.up, s.up);
             for (int t = 0; t < n; t++) swiglu(s.ffnIn[t].f, s.gate[t], s.up[t]);
             if (w.ffnSubNorm != null) for (int t = 0; t < n; t++) rmsNorm(s.ffnIn[t].f, s.ffnIn[t].f, w.ffnSubNorm, c.rmsEps()); // bitnet
+            input(s, LinearInputs.of(l, LinearInputs.FFN_DOWN), s.ffnIn, n);
             s.matmul.run(s.ffnIn, n, w.down, s.ffnOut);
             for (int t = 0; t < n; t++) add(s.x[t], s.ffnOut[t]);
         }
 
         if (s.allLogits) {
             for (int t = 0; t < n; t++) rmsNorm(s.normed[t].f, s.x[t], weights.outputNorm, c.rmsEps());
+            input(s, LinearInputs.output(c.layers()), s.normed, n);
             s.matmul.run(s.normed, n, weights.output, s.logits);
         } else {
             rmsNorm(s.normed[0].f, s.x[n - 1], weights.outputNorm, c.rmsEps());
+            input(s, LinearInputs.output(c.layers()), s.normed, 1);
             s.matmul.run(s.normed, 1, weights.output, s.logits);
         }
+    }
+
+    /** Shows the batch to the observer and, when static, gives it this input's scale; a null test each otherwise. */
+    private void input(State s, int input, Activation[] x, int n) {
+        if (s.observer != null) s.observer.observe(input, x, n);
+        if (staticScales != null) for (int t = 0; t < n; t++) x[t].mode(ActivationMode.STATIC, staticScales[input]);
     }
 
     /**

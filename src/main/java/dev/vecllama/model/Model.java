@@ -1,5 +1,6 @@
 package dev.vecllama.model;
 
+import dev.vecllama.activation.ActivationMode;
 import dev.vecllama.gguf.GGUFFile;
 import dev.vecllama.kernel.KernelWarmup;
 import dev.vecllama.kernel.ThreadPool;
@@ -19,16 +20,18 @@ public final class Model implements AutoCloseable {
     /** Memory of the weights converted on load, or null when all stay in the mapped file. */
     private final Arena converted;
 
-    private Model(GGUFFile file, int threads, NF4 nf4, Arena converted) {
+    private Model(GGUFFile file, int threads, NF4 nf4, ActivationSettings act, Arena converted) {
         this.file = file;
         this.config = LlamaConfig.from(file);
         this.converted = converted;
+        // Read before any thread starts, so that a bad scales file leaves nothing to clean up.
+        float[] scales = act.mode() == ActivationMode.STATIC ? ActivationScalesFile.read(act.scales(), file, config, act.method()) : null;
         Weights weights = new Weights(file, config);
         if (nf4 != null) weights = NF4Conversion.convert(weights, nf4, converted, System.err);
         KernelWarmup.start(weights.formats()); // JIT-compiles the kernels while the tokenizer is built
         this.tokenizer = Tokenizer.fromGGUF(file);
         this.pool = new ThreadPool(threads);
-        this.llama = new Llama(config, weights, pool);
+        this.llama = new Llama(config, weights, pool, act.mode(), scales);
     }
 
     public static Model load(Path path, int threads) {
@@ -37,10 +40,15 @@ public final class Model implements AutoCloseable {
 
     /** Loads with the layers' linear weights quantized to {@code nf4} in memory (null: as stored). */
     public static Model load(Path path, int threads, NF4 nf4) {
+        return load(path, threads, nf4, ActivationSettings.DYNAMIC);
+    }
+
+    /** As {@link #load(Path, int, NF4)}, with the linear inputs quantized as {@code act} says. */
+    public static Model load(Path path, int threads, NF4 nf4, ActivationSettings act) {
         GGUFFile f = GGUFFile.open(path);
         Arena converted = nf4 == null ? null : Arena.ofShared();
         try {
-            return new Model(f, threads, nf4, converted);
+            return new Model(f, threads, nf4, act, converted);
         } catch (RuntimeException e) {
             if (converted != null) converted.close();
             f.close();
