@@ -8,7 +8,7 @@ final class NF4Options {
     @Option(names = "--nf4", description = "quantize the attention and FFN weights to NF4 on load (4.25 bits per weight)")
     boolean plain;
 
-    @Option(names = "--nf4-double", description = "as --nf4, with the block scales quantized to 8 bits too (about 4.13 bits per weight)")
+    @Option(names = "--nf4-double", description = "as --nf4, with the block scales quantized to 8 bits too (about 4.13 bits per weight; saved: quantize ... NF4_DQ)")
     boolean doubleQuant;
 
     /** The format asked for, or null to run the weights as stored. */

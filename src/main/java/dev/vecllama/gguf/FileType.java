@@ -18,14 +18,20 @@ public final class FileType {
         for (int i = 0; i < pairs.length; i += 2) NAMES[Integer.parseInt(pairs[i])] = pairs[i + 1];
     }
 
+    /**
+     * llama_ftype has no value for a file mostly in a vecllama type, so such a file states the
+     * type's own id ({@link GGMLType#isExtension}), which no llama_ftype value will take.
+     */
     public static String name(int fileType) {
         String n = fileType >= 0 && fileType < NAMES.length ? NAMES[fileType] : null;
-        return n != null ? n : "unknown (" + fileType + ")";
+        GGMLType ours = GGMLType.extension(fileType);
+        return n != null ? n : ours != null ? ours.name() : "unknown (" + fileType + ")";
     }
 
     /** The id of a file type name, or -1. */
     public static int id(String name) {
         for (int i = 0; i < NAMES.length; i++) if (name.equals(NAMES[i])) return i;
+        for (GGMLType t : GGMLType.values()) if (t.isExtension() && t.name().equals(name)) return t.id;
         return -1;
     }
 }

@@ -61,8 +61,9 @@ public final class GGUFFile implements AutoCloseable {
 
         alignment = checkedAlignment(getLong("general.alignment", DEFAULT_ALIGNMENT));
 
+        Map<Integer, GGMLType> declared = TypeDeclarations.read(this);
         List<TensorInfo> infos = new ArrayList<>();
-        for (long i = 0; i < tensorCount; i++) infos.add(r.tensorInfo(i));
+        for (long i = 0; i < tensorCount; i++) infos.add(r.tensorInfo(i, declared));
         long start = alignUp(r.pos, alignment);
         if (start > segment.byteSize() && tensorCount > 0) {
             throw new GGUFFormatException("tensor data section starts at byte " + fmt(start)
@@ -458,7 +459,8 @@ public final class GGUFFile implements AutoCloseable {
             };
         }
 
-        TensorInfo tensorInfo(long index) {
+        /** {@code declared}: the vecllama types the file declares, by id; any other id outside ggml's is unknown. */
+        TensorInfo tensorInfo(long index, Map<Integer, GGMLType> declared) {
             String name = string("name of tensor #" + index);
             int nDims = i32("dimension count of tensor " + name);
             if (nDims < 1 || nDims > MAX_DIMS) {
@@ -485,6 +487,7 @@ public final class GGUFFile implements AutoCloseable {
                         + " is past end of file (" + fmt(size) + ")");
             }
             GGMLType type = GGMLType.byId(typeId);
+            if (type == null) type = declared.get(typeId);
             long bytes = -1;
             if (type != null) {
                 if (dims[0] % type.blockSize != 0) {
@@ -492,7 +495,7 @@ public final class GGUFFile implements AutoCloseable {
                             + " is not a multiple of the " + type + " block size " + type.blockSize);
                 }
                 try {
-                    bytes = type.bytesFor(elements);
+                    bytes = type.tensorBytes(dims);
                 } catch (ArithmeticException e) {
                     throw new GGUFFormatException("tensor " + name + ": byte size overflows");
                 }

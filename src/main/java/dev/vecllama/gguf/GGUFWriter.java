@@ -53,12 +53,10 @@ public final class GGUFWriter {
     /** dims[0] is the row length, as in ggml. */
     public GGUFWriter addTensor(String name, GGMLType type, long[] dims, Filler filler) {
         if (names.put(name, Boolean.TRUE) != null) throw new IllegalArgumentException("duplicate tensor " + name);
-        long n = 1;
-        for (long d : dims) n = Math.multiplyExact(n, d);
         if (dims[0] % type.blockSize != 0) {
             throw new IllegalArgumentException("tensor " + name + ": row length " + dims[0] + " is not a multiple of " + type.blockSize);
         }
-        tensors.add(new Pending(name, dims.clone(), type, type.bytesFor(n), filler));
+        tensors.add(new Pending(name, dims.clone(), type, type.tensorBytes(dims), filler));
         return this;
     }
 
@@ -77,7 +75,12 @@ public final class GGUFWriter {
         }
     }
 
-    private long headerSize() {
+    /** The metadata as written: the caller's, with the declarations of the vecllama types the tensors use. */
+    private Map<String, MetadataValue> metadataToWrite() {
+        return TypeDeclarations.declare(metadata, tensors.stream().map(Pending::type).toList());
+    }
+
+    private long headerSize(Map<String, MetadataValue> metadata) {
         long n = 4 + 4 + 8 + 8;
         for (var e : metadata.entrySet()) n += stringSize(e.getKey()) + 4 + valueSize(e.getValue());
         for (Pending t : tensors) n += stringSize(t.name) + 4 + 8L * t.dims.length + 4 + 8;
@@ -87,7 +90,7 @@ public final class GGUFWriter {
     /** The exact size of the file this writer produces. */
     public long totalSize() {
         long align = alignment();
-        long pos = GGUFFile.alignUp(headerSize(), align);
+        long pos = GGUFFile.alignUp(headerSize(metadataToWrite()), align);
         for (Pending t : tensors) pos = GGUFFile.alignUp(pos + t.byteSize, align);
         return pos;
     }
@@ -95,6 +98,7 @@ public final class GGUFWriter {
     /** Writes the whole file into {@code dst}, which must hold {@link #totalSize()} bytes. */
     public void writeTo(MemorySegment dst) {
         long align = alignment();
+        Map<String, MetadataValue> metadata = metadataToWrite();
         Cursor c = new Cursor(dst);
         c.i32(GGUFFile.MAGIC);
         c.i32(3);

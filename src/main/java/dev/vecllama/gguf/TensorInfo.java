@@ -16,7 +16,9 @@ public record TensorInfo(String name, long[] dims, int typeId, GGMLType type, lo
     /** The type, or a one-line error naming the tensor and the unknown id. */
     public GGMLType requireType() {
         if (type == null) {
-            throw new GGUFFormatException("tensor " + name + ": unknown tensor type id " + typeId);
+            GGMLType ours = GGMLType.extension(typeId);
+            String why = ours == null ? "" : " (vecllama's " + ours + ", but the file does not declare it in " + TypeDeclarations.LIST + ")";
+            throw new GGUFFormatException("tensor " + name + ": unknown tensor type id " + typeId + why);
         }
         return type;
     }

@@ -17,6 +17,8 @@ final class Formats {
             case Q6_K -> Q6_K.INSTANCE;
             case TQ1_0 -> TQ1_0.INSTANCE;
             case TQ2_0 -> TQ2_0.INSTANCE;
+            case NF4 -> NF4.INSTANCE;
+            case NF4_DQ -> NF4.DOUBLE_QUANT;
             default -> throw new UnsupportedFormatException("tensor type " + t + " is not supported");
         };
     }

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Quantizes a whole GGUF model: every 2-D {@code *.weight} tensor gets the type the target's rules
@@ -32,7 +33,14 @@ public final class ModelQuantizer {
         /** Every weight Q6_K. */
         Q6_K(GGMLType.Q6_K, "Q6_K"),
         /** Q4_K, with Q6_K where llama.cpp's Q4_K_M puts it. */
-        Q4_K_M(GGMLType.Q4_K, "Q4_K_M");
+        Q4_K_M(GGMLType.Q4_K, "Q4_K_M"),
+        /** Ternary, with llama.cpp's Q6_K output (or tied embedding) and Q4_K embedding. */
+        TQ1_0(GGMLType.TQ1_0, "TQ1_0"),
+        TQ2_0(GGMLType.TQ2_0, "TQ2_0"),
+        /** The layers' attention and FFN weights in NF4 and every other tensor as it is: {@code --nf4}'s model, saved. */
+        NF4(GGMLType.NF4, "NF4"),
+        /** The same with double-quantized scales: {@code --nf4-double}'s model. */
+        NF4_DQ(GGMLType.NF4_DQ, "NF4_DQ");
 
         final GGMLType base;
         final int fileType;
@@ -55,7 +63,19 @@ public final class ModelQuantizer {
         boolean pure() {
             return this == Q4_K || this == Q6_K;
         }
+
+        boolean ternary() {
+            return this == TQ1_0 || this == TQ2_0;
+        }
+
+        /** NF4 converts what {@code --nf4} converts, so that a saved model runs as the converted one does. */
+        boolean linearOnly() {
+            return base.isExtension();
+        }
     }
+
+    /** The matrices {@code --nf4} converts (Weights.Layer.linear()). */
+    private static final Pattern LINEAR = Pattern.compile("blk\\.\\d+\\.(attn_[qkv]|attn_output|ffn_gate|ffn_up|ffn_down)\\.weight");
 
     private static final java.util.Set<GGMLType> FLOAT_TYPES = java.util.EnumSet.of(GGMLType.F32, GGMLType.F16, GGMLType.BF16);
 
@@ -71,17 +91,23 @@ public final class ModelQuantizer {
         for (TensorInfo t : tensors.values()) {
             String name = t.name();
             if (!name.endsWith(".weight") || t.dims().length < 2) continue;
+            if (target.linearOnly() && !LINEAR.matcher(name).matches()) continue;
             GGMLType type = target.base;
-            if (!target.pure()) {
+            if (!target.pure() && !target.linearOnly()) {
                 boolean output = name.equals("output.weight") || (tiedOutput && name.equals("token_embd.weight"));
                 if (output && target.base != GGMLType.Q8_0) type = GGMLType.Q6_K;
+                if (target.ternary() && !output && name.equals("token_embd.weight")) type = GGMLType.Q4_K;
                 if (target == Target.Q4_K_M && name.endsWith(".attn_v.weight") && useMoreBits(iAttnV, nAttnV)) type = GGMLType.Q6_K;
                 if (target == Target.Q4_K_M && name.endsWith(".ffn_down.weight") && useMoreBits(iFfnDown, nFfnDown)) type = GGMLType.Q6_K;
             }
             if (name.endsWith(".attn_v.weight")) iAttnV++;
             if (name.endsWith(".ffn_down.weight")) iFfnDown++;
-            // Rows that do not fill whole blocks: Q8_0's 32 may still fit; otherwise keep the tensor as it is.
-            if (t.cols() % type.blockSize != 0) type = t.cols() % 32 == 0 ? GGMLType.Q8_0 : null;
+            // Rows that do not fill whole blocks: llama.cpp's fallback of 32 (Q4_0 for ternary, else Q8_0)
+            // may still fit; otherwise the tensor is kept as it is.
+            if (t.cols() % type.blockSize != 0) {
+                GGMLType fallback = type == GGMLType.TQ1_0 || type == GGMLType.TQ2_0 ? GGMLType.Q4_0 : GGMLType.Q8_0;
+                type = t.cols() % fallback.blockSize == 0 && !target.linearOnly() ? fallback : null;
+            }
             if (type != null) types.put(name, type);
         }
         return types;
@@ -138,7 +164,7 @@ public final class ModelQuantizer {
     private static void quantizeTensor(ThreadPool pool, TensorInfo t, MemorySegment src, RowQuantizer q, MemorySegment dst) {
         WeightFormat from = WeightFormat.of(t.requireType());
         int cols = Math.toIntExact(t.cols());
-        long srcRow = t.type().bytesFor(cols), dstRow = q.type().bytesFor(cols);
+        long srcRow = t.type().rowBytes(cols), dstRow = q.type().rowBytes(cols);
         float[][] rows = new float[pool.threads()][cols];
         // The writer's mapping belongs to its own thread, so the workers fill a shared buffer that is copied over.
         try (Arena arena = Arena.ofShared()) {

@@ -17,8 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * QLoRA's 4-bit NormalFloat: blocks of 64 weights, weight = d·{@link #CODEBOOK}[code], d the block's
- * absmax. Not a GGML type: vecllama quantizes to it on load ({@code --nf4}), so {@link #type()} is
- * null and {@link #rowBytes} gives the layout's size.
+ * absmax. Not a ggml type: vecllama quantizes to it on load ({@code --nf4}) or into a file
+ * ({@code quantize ... NF4}), where it is one of vecllama's declared types ({@link GGMLType#NF4},
+ * {@link GGMLType#NF4_DQ}, which size its rows).
  *
  * <p>Layout, per matrix row (rows are addressed as {@code row · rowBytes}, so a row holds everything
  * its dot product needs). Codes: 32 bytes per block; byte j holds weight j in its low nibble and
@@ -43,7 +44,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The vector path looks the codes up with a two-vector {@code rearrange} (16 entries = two 8-lane
  * float vectors), so it computes exactly those floats.
  */
-public final class NF4 implements WeightFormat {
+public final class NF4 implements WeightFormat, RowQuantizer {
     public static final NF4 INSTANCE = new NF4(false);
     public static final NF4 DOUBLE_QUANT = new NF4(true);
 
@@ -54,9 +55,9 @@ public final class NF4 implements WeightFormat {
         0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
         0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
 
-    public static final int BLOCK = 64;
+    public static final int BLOCK = GGMLType.NF4.blockSize;
     /** Blocks per group of {@link #DOUBLE_QUANT}, and their 8-bit scales' largest code. */
-    static final int GROUP = 256, SCALE_CODES = 255;
+    static final int GROUP = GGMLType.NF4_DQ.groupBlocks, SCALE_CODES = 255;
     private static final int CODE_BYTES = BLOCK / 2;
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -74,19 +75,19 @@ public final class NF4 implements WeightFormat {
 
     private NF4(boolean doubleQuant) {
         this.doubleQuant = doubleQuant;
-        this.header = doubleQuant ? 1 : 2;
-        this.blockBytes = header + CODE_BYTES;
+        this.blockBytes = type().typeSize;
+        this.header = blockBytes - type().blockSize / 2; // not CODE_BYTES: INSTANCE is built before it is set
     }
 
     @Override
     public GGMLType type() {
-        return null;
+        return doubleQuant ? GGMLType.NF4_DQ : GGMLType.NF4;
     }
 
     @Override
     public long rowBytes(long cols) {
-        long blocks = blocks(cols);
-        return blocks * blockBytes + (doubleQuant ? Float.BYTES * ((blocks + GROUP - 1) / GROUP) : 0);
+        blocks(cols);
+        return type().rowBytes(cols);
     }
 
     @Override
@@ -204,7 +205,8 @@ public final class NF4 implements WeightFormat {
     }
 
     /** Quantizes one row of n weights, {@code src[srcOff ..]}, into {@code dst} at {@code off} ({@link #rowBytes}(n) bytes). */
-    public void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long off) {
+    @Override
+    public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long off) {
         int blocks = Math.toIntExact(blocks(n));
         float[] absmax = new float[blocks];
         for (int b = 0; b < blocks; b++) {

@@ -59,7 +59,7 @@ public final class NF4Conversion {
         IntStream.range(0, m.rows).parallel().forEach(r -> {
             float[] row = new float[m.cols];
             m.dequantizeRow(r, row, 0);
-            format.quantizeRow(row, 0, m.cols, data, r * rowBytes);
+            format.quantize(row, 0, m.cols, data, r * rowBytes);
         });
         return new WeightMatrix(m.name, m.rows, m.cols, format, data);
     }

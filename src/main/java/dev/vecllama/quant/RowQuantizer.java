@@ -6,15 +6,15 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Float weights → one packed GGML type. Implementations follow llama.cpp's reference quantizers
- * (quantize_row_*_ref, used by llama-quantize when no importance matrix is given) step for step, in
- * the same float arithmetic, so the blocks they write are the blocks llama.cpp writes. They keep no
- * state and may be called from several threads at once.
+ * Float weights → one packed tensor type. For ggml's types, implementations follow llama.cpp's
+ * reference quantizers (quantize_row_*_ref, used by llama-quantize when no importance matrix is given)
+ * step for step, in the same float arithmetic, so the blocks they write are the blocks llama.cpp
+ * writes; {@link NF4} is vecllama's own. They keep no state and may be called from several threads at once.
  */
 public interface RowQuantizer {
     GGMLType type();
 
-    /** Quantizes {@code x[off .. off+n)} ({@code n} a multiple of the block size) into blocks at {@code dst[at ..]}. */
+    /** Quantizes the row {@code x[off .. off+n)} ({@code n} a multiple of the block size) into {@code dst[at ..]}. */
     void quantize(float[] x, int off, int n, MemorySegment dst, long at);
 
     /** The quantizer for {@code t}, or a one-line error naming the types we can write. */
@@ -24,7 +24,11 @@ public interface RowQuantizer {
             case Q4_0 -> Q4_0Quantizer.INSTANCE;
             case Q4_K -> Q4_KQuantizer.INSTANCE;
             case Q6_K -> Q6_KQuantizer.INSTANCE;
-            default -> throw new IllegalArgumentException("cannot quantize to " + t + " (supported: Q8_0, Q4_0, Q4_K, Q6_K)");
+            case TQ1_0 -> TernaryQuantizer.TQ1_0;
+            case TQ2_0 -> TernaryQuantizer.TQ2_0;
+            case NF4 -> NF4.INSTANCE;
+            case NF4_DQ -> NF4.DOUBLE_QUANT;
+            default -> throw new IllegalArgumentException("cannot quantize to " + t + " (supported: Q8_0, Q4_0, Q4_K, Q6_K, TQ1_0, TQ2_0, NF4, NF4_DQ)");
         };
     }
 

@@ -25,7 +25,8 @@ public final class TQ1_0 extends Ternary {
     public static final TQ1_0 INSTANCE = new TQ1_0();
 
     static final int BLOCK_BYTES = 54;
-    private static final int QS = 0, QS_TAIL = 32, QH = 48, D = 52;
+    static final int QS = 0, QS_TAIL = 32, QH = 48;
+    private static final int D = 52;
     private static final int[] POW3 = {1, 3, 9, 27, 81};
 
     private static final ShortVector THREE = ShortVector.broadcast(SHORTS, (short) 3), NINE = ShortVector.broadcast(SHORTS, (short) 9);

@@ -12,15 +12,12 @@ import java.lang.foreign.MemorySegment;
  * of the block size.
  */
 public interface WeightFormat {
-    /** The GGML type this format reads, or null for a format of vecllama's own that no GGML id names ({@link NF4}). */
+    /** The tensor type this format reads: one of ggml's, or one of vecllama's own ({@link NF4}). */
     GGMLType type();
 
-    /**
-     * Bytes one row of {@code cols} weights takes (cols a multiple of the block size). Every matrix
-     * sizes its rows through this, so a format that is no GGML type can define its own layout.
-     */
+    /** Bytes one row of {@code cols} weights takes (cols a multiple of the block size); every matrix sizes its rows through this. */
     default long rowBytes(long cols) {
-        return type().bytesFor(cols);
+        return type().rowBytes(cols);
     }
 
     /** The form {@link Activation#prepare} must have put the input in before {@link #dot}. */

@@ -42,7 +42,7 @@ final class NF4Checks {
     static MemorySegment quantize(NF4 f, float[][] rows, int n, Arena arena) {
         long rowBytes = f.rowBytes(n);
         MemorySegment w = arena.allocate(rowBytes * rows.length, 64);
-        for (int r = 0; r < rows.length; r++) f.quantizeRow(rows[r], 0, n, w, r * rowBytes);
+        for (int r = 0; r < rows.length; r++) f.quantize(rows[r], 0, n, w, r * rowBytes);
         return w;
     }
 

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vecllama.gguf.GGUFFile;
 import dev.vecllama.kernel.WeightMatrix;
-import dev.vecllama.model.Llama;
-import dev.vecllama.model.Model;
+import dev.vecllama.testutil.Logits;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -150,7 +149,7 @@ class NF4Test {
     private static float[] roundTrip(NF4 f, float[] x) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment w = arena.allocate(f.rowBytes(x.length));
-            f.quantizeRow(x, 0, x.length, w, 0);
+            f.quantize(x, 0, x.length, w, 0);
             float[] dq = new float[x.length];
             f.dequantize(w, 0, dq, 0, x.length);
             return dq;
@@ -179,13 +178,7 @@ class NF4Test {
     }
 
     private static float[][] logits(NF4 format, int[] tokens) {
-        try (Model m = Model.load(MODEL, 2, format)) {
-            Llama.State s = m.llama.newState(tokens.length, tokens.length, true);
-            m.llama.forward(s, tokens, 0, tokens.length, 0);
-            float[][] out = new float[tokens.length][];
-            for (int p = 0; p < tokens.length; p++) out[p] = s.logits[p].clone();
-            return out;
-        }
+        return Logits.teacherForced(MODEL, format, tokens);
     }
 
     private static int argmax(float[] x) {

@@ -124,7 +124,7 @@ class QuantizeTest {
     @Test
     void unknownTypeIsOneLine() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Target.parse("Q3_K_XL"));
-        assertEquals("unknown quantization type 'Q3_K_XL' (choose from Q8_0, Q4_0, Q4_K, Q6_K, Q4_K_M)", e.getMessage());
+        assertEquals("unknown quantization type 'Q3_K_XL' (choose from Q8_0, Q4_0, Q4_K, Q6_K, Q4_K_M, TQ1_0, TQ2_0, NF4, NF4_DQ)", e.getMessage());
     }
 
     @Test
