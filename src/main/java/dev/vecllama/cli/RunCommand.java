@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
         description = "Run a GGUF language model on the CPU: MODEL \"prompt\" streams a continuation; MODEL alone opens a chat.",
         subcommands = {InfoCommand.class, BenchCommand.class, GenModelCommand.class, ChatCommand.class, ServeCommand.class,
                 PerplexityCommand.class, QuantizeCommand.class},
-        sortOptions = false)
+        // INHERIT hands -h/--help and -V/--version to every verb, including ones added later.
+        sortOptions = false, scope = picocli.CommandLine.ScopeType.INHERIT)
 final class RunCommand implements Callable<Integer> {
 
     // Optional to Picocli so that verbs (info, ...) are not taken for a missing model; checked in call().
