@@ -58,6 +58,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         if (model == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing MODEL");
         if (prompt == null) return ChatCommand.run(model, maxTokens == null ? -1 : maxTokens, contextSize, threads, batchSize, chat, nf4, sampling);
+        int limit = Options.maxTokens(maxTokens == null ? 256 : maxTokens);
         long t0 = System.nanoTime();
         try (Model m = Model.load(model, Options.threads(threads), nf4.format())) {
             int ctx = Options.contextSize(contextSize, m.config.contextLength());
@@ -70,7 +71,7 @@ final class RunCommand implements Callable<Integer> {
                 out.print(prompt);
                 out.flush();
             }
-            Generator.Stats st = Generator.generate(m, state, tokens, maxTokens == null ? 256 : maxTokens, sampler, token -> {
+            Generator.Stats st = Generator.generate(m, state, tokens, limit, sampler, token -> {
                 byte[] piece = m.tokenizer.decodeBytes(token);
                 out.write(piece, 0, piece.length);
                 out.flush();

@@ -42,6 +42,8 @@ public final class OpenAIServer implements AutoCloseable {
             if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, got " + parallel);
             if (queue < 0) throw new IllegalArgumentException("--queue must be at least 0, got " + queue);
             if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
+            // A limit below one byte would answer every request 413 while looking like a working server.
+            if (maxBodyBytes < 1) throw new IllegalArgumentException("--max-body must be at least 1 byte, got " + maxBodyBytes);
         }
     }
 
