@@ -132,7 +132,6 @@ public final class OpenAIServer implements AutoCloseable {
     private static void respondWithError(HttpExchange ex, ApiError e) {
         if (ex.getResponseCode() != -1) return; // an answer was under way; the connection just ends
         try {
-            if (e.status == 405) ex.getResponseHeaders().set("Allow", e.param);
             if (e.status == 401) ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
             sendJson(ex, e.status, e.toJson());
         } catch (IOException ignored) {
@@ -164,7 +163,9 @@ public final class OpenAIServer implements AutoCloseable {
 
     private static void method(HttpExchange ex, String allowed) {
         if (!ex.getRequestMethod().equals(allowed)) {
-            throw new ApiError(405, "invalid_request_error", "method_not_allowed", allowed,
+            // HTTP names the allowed method in a header; the error's param is for request fields, and there is none.
+            ex.getResponseHeaders().set("Allow", allowed);
+            throw new ApiError(405, "invalid_request_error", "method_not_allowed", null,
                     ex.getRequestMethod() + " is not allowed here; use " + allowed);
         }
     }
