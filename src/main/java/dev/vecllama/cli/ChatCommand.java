@@ -69,6 +69,7 @@ final class ChatCommand implements Callable<Integer> {
 
     static int run(Path modelPath, int maxTokens, Integer contextSize, Integer threads, int batchSize,
                    ChatOptions chat, NF4Options nf4, ActivationOptions act, SamplingOptions sampling) {
+        Options.maxTokens(maxTokens);
         try (Model m = Model.load(modelPath, Options.threads(threads), nf4.format(), act.settings())) {
             int ctx = Options.contextSize(contextSize, m.config.contextLength());
             ChatFormat format = ChatFormat.of(m.file, m.tokenizer, chat.template);

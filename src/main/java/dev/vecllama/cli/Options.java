@@ -19,6 +19,12 @@ final class Options {
         return requested;
     }
 
+    /** -n: -1 runs until the context is full (or the answer ends); any other negative is a typo, not a wish. */
+    static int maxTokens(int requested) {
+        if (requested < -1) throw new IllegalArgumentException("-n/--n-predict must be -1 (no limit) or at least 0, got " + requested);
+        return requested;
+    }
+
     /** Batch buffers need be no larger than the prompt. */
     static int batch(int requested, int promptTokens) {
         if (requested < 1) throw new IllegalArgumentException("-b/--batch-size must be at least 1, got " + requested);

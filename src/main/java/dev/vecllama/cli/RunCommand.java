@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
         description = "Run a GGUF language model on the CPU: MODEL \"prompt\" streams a continuation; MODEL alone opens a chat.",
         subcommands = {InfoCommand.class, BenchCommand.class, GenModelCommand.class, ChatCommand.class, ServeCommand.class,
                 PerplexityCommand.class, QuantizeCommand.class, CalibrateCommand.class},
-        sortOptions = false)
+        // INHERIT hands -h/--help and -V/--version to every verb, including ones added later.
+        sortOptions = false, scope = picocli.CommandLine.ScopeType.INHERIT)
 final class RunCommand implements Callable<Integer> {
 
     // Optional to Picocli so that verbs (info, ...) are not taken for a missing model; checked in call().
@@ -60,6 +61,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         if (model == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing MODEL");
         if (prompt == null) return ChatCommand.run(model, maxTokens == null ? -1 : maxTokens, contextSize, threads, batchSize, chat, nf4, act, sampling);
+        int limit = Options.maxTokens(maxTokens == null ? 256 : maxTokens);
         long t0 = System.nanoTime();
         try (Model m = Model.load(model, Options.threads(threads), nf4.format(), act.settings())) {
             int ctx = Options.contextSize(contextSize, m.config.contextLength());
@@ -72,7 +74,7 @@ final class RunCommand implements Callable<Integer> {
                 out.print(prompt);
                 out.flush();
             }
-            Generator.Stats st = Generator.generate(m, state, tokens, maxTokens == null ? 256 : maxTokens, sampler, token -> {
+            Generator.Stats st = Generator.generate(m, state, tokens, limit, sampler, token -> {
                 byte[] piece = m.tokenizer.decodeBytes(token);
                 out.write(piece, 0, piece.length);
                 out.flush();

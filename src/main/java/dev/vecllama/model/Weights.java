@@ -4,6 +4,7 @@ import dev.vecllama.gguf.GGUFFile;
 import dev.vecllama.gguf.GGUFFormatException;
 import dev.vecllama.gguf.TensorInfo;
 import dev.vecllama.kernel.WeightMatrix;
+import dev.vecllama.quant.UnsupportedFormatException;
 import dev.vecllama.quant.WeightFormat;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -124,7 +125,17 @@ public final class Weights {
             throw new GGUFFormatException("tensor " + name + " has shape " + java.util.Arrays.toString(t.dims())
                     + ", expected [" + cols + ", " + rows + "]");
         }
+        requireSupported(t);
         return WeightMatrix.of(f, t);
+    }
+
+    /** The formats know only the type; the user needs to know which tensor of the file has it. */
+    private static WeightFormat requireSupported(TensorInfo t) {
+        try {
+            return WeightFormat.of(t.requireType());
+        } catch (UnsupportedFormatException e) {
+            throw new UnsupportedFormatException("tensor " + t.name() + " has type " + t.type() + ", which vecllama does not support");
+        }
     }
 
     static float[] vector(GGUFFile f, String name, int n) {
@@ -133,7 +144,7 @@ public final class Weights {
             throw new GGUFFormatException("tensor " + name + " has " + t.elementCount() + " elements, expected " + n);
         }
         float[] v = new float[n];
-        WeightFormat.of(t.requireType()).dequantize(f.tensorData(t), 0, v, 0, n);
+        requireSupported(t).dequantize(f.tensorData(t), 0, v, 0, n);
         return v;
     }
 

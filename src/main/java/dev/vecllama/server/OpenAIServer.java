@@ -42,6 +42,8 @@ public final class OpenAIServer implements AutoCloseable {
             if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, got " + parallel);
             if (queue < 0) throw new IllegalArgumentException("--queue must be at least 0, got " + queue);
             if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
+            // A limit below one byte would answer every request 413 while looking like a working server.
+            if (maxBodyBytes < 1) throw new IllegalArgumentException("--max-body must be at least 1 byte, got " + maxBodyBytes);
         }
     }
 
@@ -130,7 +132,6 @@ public final class OpenAIServer implements AutoCloseable {
     private static void respondWithError(HttpExchange ex, ApiError e) {
         if (ex.getResponseCode() != -1) return; // an answer was under way; the connection just ends
         try {
-            if (e.status == 405) ex.getResponseHeaders().set("Allow", e.param);
             if (e.status == 401) ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
             sendJson(ex, e.status, e.toJson());
         } catch (IOException ignored) {
@@ -162,7 +163,9 @@ public final class OpenAIServer implements AutoCloseable {
 
     private static void method(HttpExchange ex, String allowed) {
         if (!ex.getRequestMethod().equals(allowed)) {
-            throw new ApiError(405, "invalid_request_error", "method_not_allowed", allowed,
+            // HTTP names the allowed method in a header; the error's param is for request fields, and there is none.
+            ex.getResponseHeaders().set("Allow", allowed);
+            throw new ApiError(405, "invalid_request_error", "method_not_allowed", null,
                     ex.getRequestMethod() + " is not allowed here; use " + allowed);
         }
     }

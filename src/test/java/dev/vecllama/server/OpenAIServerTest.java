@@ -54,7 +54,7 @@ class OpenAIServerTest {
                 new OpenAIServer.Settings("127.0.0.1", 0, parallel, queue, ctx, 64, key, 4096));
     }
 
-    record Answer(int status, JsonNode json, String raw) {}
+    record Answer(int status, JsonNode json, String raw, String allow) {}
 
     static Answer send(OpenAIServer s, String method, String path, String body, String key) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
@@ -63,7 +63,7 @@ class OpenAIServerTest {
         if (key != null) b.header("Authorization", "Bearer " + key);
         HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
         JsonNode json = r.headers().firstValue("Content-Type").orElse("").startsWith("application/json") ? JSON.readTree(r.body()) : null;
-        return new Answer(r.statusCode(), json, r.body());
+        return new Answer(r.statusCode(), json, r.body(), r.headers().firstValue("Allow").orElse(null));
     }
 
     static Answer post(String path, String body) throws Exception {
@@ -175,6 +175,10 @@ class OpenAIServerTest {
         assertEquals("invalid_request_error", e.path("type").asText());
         assertTrue(e.has("code"), a.raw);
         if (code != null) assertEquals(code, e.path("code").asText(), a.raw);
+        if (status == 405) {
+            assertEquals("POST", a.allow, "the Allow header");
+            assertTrue(e.path("param").isNull(), a.raw);
+        }
         assertEquals(200, send(server, "GET", "/health", null, null).status);
     }
 
