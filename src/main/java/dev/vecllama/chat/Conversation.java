@@ -1,14 +1,14 @@
 package dev.vecllama.chat;
 
+import dev.vecllama.io.AtomicFile;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
+
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -71,16 +71,12 @@ public final class Conversation {
     public void save(Path file) {
         Path target = file.toAbsolutePath();
         try {
-            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+            Path tmp = AtomicFile.temporaryBeside(target);
             try {
                 JSON.writeValue(tmp.toFile(), new Saved(messages));
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
+                AtomicFile.commit(tmp, target);
             } finally {
-                Files.deleteIfExists(tmp);
+                AtomicFile.discard(tmp);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the conversation to " + file + ": " + e.getMessage(), e);

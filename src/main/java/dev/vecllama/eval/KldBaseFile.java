@@ -1,5 +1,6 @@
 package dev.vecllama.eval;
 
+import dev.vecllama.io.AtomicFile;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -14,7 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+
 import java.nio.file.StandardOpenOption;
 
 /**
@@ -61,8 +62,7 @@ public final class KldBaseFile {
         public Writer(Path out, ChunkPlan plan, int vocab) {
             this.out = out;
             try {
-                Path dir = out.toAbsolutePath().getParent();
-                tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".tmp");
+                tmp = AtomicFile.temporaryBeside(out);
                 os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
                 ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES + 4 * plan.chunks() * plan.nCtx()).order(ByteOrder.LITTLE_ENDIAN);
                 h.put(MAGIC).putInt(VERSION).putInt(vocab).putInt(plan.nCtx()).putInt(plan.chunks()).putInt(plan.bos());
@@ -98,7 +98,7 @@ public final class KldBaseFile {
         public void commit() {
             try {
                 os.close();
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFile.commit(tmp, out);
                 committed = true;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
@@ -114,11 +114,7 @@ public final class KldBaseFile {
             } catch (IOException ignored) {
                 // the file is being discarded
             }
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // best effort: the original failure is the one to report
-            }
+            AtomicFile.discard(tmp);
         }
     }
 

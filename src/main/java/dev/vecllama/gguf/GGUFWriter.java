@@ -1,5 +1,6 @@
 package dev.vecllama.gguf;
 
+import dev.vecllama.io.AtomicFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -9,7 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -134,10 +135,9 @@ public final class GGUFWriter {
 
     /** Writes to a temporary file beside {@code out} and renames it into place once complete. */
     public void write(Path out) {
-        Path dir = out.toAbsolutePath().getParent();
         Path tmp = null;
         try {
-            tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".tmp");
+            tmp = AtomicFile.temporaryBeside(out);
             long size = totalSize();
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
                  Arena arena = Arena.ofConfined()) {
@@ -145,18 +145,12 @@ public final class GGUFWriter {
                 writeTo(m);
                 m.force();
             }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.commit(tmp, out);
             tmp = null;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
         } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original failure is the one worth reporting
-                }
-            }
+            AtomicFile.discard(tmp);
         }
     }
 
