@@ -2,6 +2,7 @@ package dev.vecllama.cli;
 
 import dev.vecllama.activation.ActivationMode;
 import dev.vecllama.gguf.FileType;
+import dev.vecllama.kernel.KernelWarmup;
 import dev.vecllama.model.ActivationSettings;
 import dev.vecllama.model.Llama;
 import dev.vecllama.model.Model;
@@ -52,6 +53,7 @@ final class BenchCommand implements Callable<Integer> {
         boolean header = false;
         for (int t : threadCounts) {
             try (Model m = Model.load(model, Options.threads(t), null, activations)) {
+                KernelWarmup.await(m.llama.weights.formats()); // llama-bench, too, measures warm kernels only
                 if (!header) {
                     System.out.println("| model | size | params | threads | test | t/s |");
                     System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");

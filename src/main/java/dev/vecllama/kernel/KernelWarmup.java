@@ -20,9 +20,14 @@ public final class KernelWarmup {
 
     private static final Set<WeightFormat> READY = ConcurrentHashMap.newKeySet();
     private static final Set<WeightFormat> STARTED = ConcurrentHashMap.newKeySet();
-    /** A kernel that is not fast after this long is used as it is. */
-    private static final long GIVE_UP_NANOS = 4_000_000_000L;
+    /**
+     * A kernel that is not fast after this long is used as it is. The warm-up thread competes with
+     * the model's own threads for the cores (all of them by default), so it must not linger.
+     */
+    private static final long GIVE_UP_NANOS = 1_500_000_000L;
     private static final int ROWS = 8, COLS = 512;
+    /** Calls timed together: one preempted call then moves a batch by a fraction, not the verdict. */
+    private static final int BATCH = 200;
 
     /** Whether {@code f}'s vector path has been compiled (or waited for long enough). */
     public static boolean ready(WeightFormat f) {
@@ -44,6 +49,19 @@ public final class KernelWarmup {
         warm(f);
     }
 
+    /** Waits until every one of {@code formats} is ready (warming those nobody has started): a benchmark measures the steady state. */
+    public static void await(Collection<WeightFormat> formats) {
+        start(formats);
+        while (!READY.containsAll(formats)) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     private static void warm(WeightFormat f) {
         try (Arena arena = Arena.ofConfined()) {
             long rowBytes = f.rowBytes(COLS);
@@ -53,15 +71,16 @@ public final class KernelWarmup {
             a.prepare(f.activationKind());
             float[] out = new float[ROWS];
             long start = System.nanoTime(), best = Long.MAX_VALUE;
-            int calls = 0, fastInARow = 0;
-            // Ready: many calls done, and the last 500 all within 2x of the best time seen.
-            while (fastInARow < 500 || calls < 20_000) {
+            int batches = 0, fastInARow = 0;
+            // Ready: enough calls for C2 to have compiled the kernel, and the last 5 batches all
+            // within 1.5x of the fastest batch seen.
+            while (fastInARow < 5 || batches < 100) {
                 long t0 = System.nanoTime();
-                f.matvec(w, rowBytes, COLS, a, out, 0, ROWS);
+                for (int i = 0; i < BATCH; i++) f.matvec(w, rowBytes, COLS, a, out, 0, ROWS);
                 long t = System.nanoTime() - t0;
                 best = Math.min(best, t);
-                fastInARow = t <= 2 * best ? fastInARow + 1 : 0;
-                calls++;
+                fastInARow = 2 * t <= 3 * best ? fastInARow + 1 : 0;
+                batches++;
                 if (t0 - start > GIVE_UP_NANOS) break;
             }
         } finally {
