@@ -1,5 +1,8 @@
 package dev.vecllama.quant;
 
+import static dev.vecllama.quant.VectorMath.F8;
+import static dev.vecllama.quant.VectorMath.I8;
+
 import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
 import dev.vecllama.gguf.GGMLType;
@@ -7,20 +10,21 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Blocks of 32 weights: an f16 scale d, then 16 bytes of 4-bit q; weight = d·(q − 8). Byte j holds
  * element j in its low nibble and element j + 16 in its high nibble. Paired with Q8_0 activations.
  *
- * <p>Float order: on x86 with AVX2, llama.cpp repacks Q4_0 matrices whose row count is a multiple of 8
- * (ggml_repack_get_optimal_repack_type → q4_0_8x8_q8_0) and multiplies them with
- * ggml_gemv/gemm_q4_0_8x8_q8_0, which give each output row one float lane: per block the exact int32
- * sum of its 32 products, then {@code acc = fma((float) isum, d_w·d_a, acc)}, blocks in order, and no
- * horizontal sum. Both paths below do exactly that; only the integer sums are computed differently.
+ * <p>Float order: 8 float lanes per row. Lane m takes, per block, the exact int32 sum of the products
+ * of elements 2m, 2m + 1, 2m + 16 and 2m + 17 (where a byte's two nibbles and their neighbours meet in
+ * the vector path) and does {@code acc[m] = fma((float) sum, d_w·d_a, acc[m])}, blocks in order; the
+ * result is {@link VectorMath#hsum8}. llama.cpp's repacked gemv keeps one lane per row instead, which
+ * would cost a horizontal sum per block of 32: the orders differ by float rounding only (the
+ * reference tests' tolerances), and both paths below agree bit for bit.
  */
 public final class Q4_0 implements WeightFormat {
     public static final Q4_0 INSTANCE = new Q4_0();
@@ -29,13 +33,10 @@ public final class Q4_0 implements WeightFormat {
     static final int BLOCK_BYTES = 2 + BLOCK / 2;
     private static final int QS = 2;
 
-    // A block's nibbles come in runs of 16 (low halves, then high halves), so the kernel works in at most
-    // 16 lanes of 16 bits: 256-bit vectors even where 512 are preferred.
-    private static final int BITS = Math.min(VectorMath.BITS, 256);
-    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(BITS / 2));
-    private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS));
-    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
-    private static final int L = SHORTS.length();
+    // A block's 16 bytes widen into one vector of 16 shorts: 256-bit vectors at every width, as the
+    // 8-lane float order above needs.
+    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> SHORTS = VectorMath.S16;
     private static final ShortVector LOW_NIBBLE = ShortVector.broadcast(SHORTS, (short) 0x0F);
     private static final ShortVector EIGHT = ShortVector.broadcast(SHORTS, (short) 8);
 
@@ -68,38 +69,36 @@ public final class Q4_0 implements WeightFormat {
 
     @Override
     public float dotReference(MemorySegment w, long offset, Activation a, int n) {
-        float acc = 0;
+        float[] acc = new float[8];
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
-            int isum = 0;
-            for (int j = 0; j < BLOCK; j++) isum += (code(w, o, j) - 8) * a.q[b * BLOCK + j];
-            acc = Math.fma((float) isum, Half.f16(w, o) * a.scale[b], acc);
+            float d = Half.f16(w, o) * a.scale[b];
+            for (int m = 0; m < 8; m++) {
+                int isum = product(w, o, a, b, 2 * m) + product(w, o, a, b, 2 * m + 1)
+                        + product(w, o, a, b, 2 * m + 16) + product(w, o, a, b, 2 * m + 17);
+                acc[m] = Math.fma((float) isum, d, acc[m]);
+            }
         }
-        return acc;
+        return VectorMath.hsum8(acc);
+    }
+
+    private static int product(MemorySegment w, long o, Activation a, int b, int j) {
+        return (code(w, o, j) - 8) * a.q[b * BLOCK + j];
     }
 
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
-        float acc = 0;
+        FloatVector acc = FloatVector.zero(F8);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
             int i = b * BLOCK;
-            // The (q − 8) × int8 products add up in 16-bit lanes: at most 4 per lane, each within 8·127.
-            ShortVector p = run(w, o + QS, a.q, i);
-            for (int c = L; c < 16; c += L) p = p.add(run(w, o + QS + c, a.q, i + c));
-            // An integer sum: exact in any order.
-            int isum = VectorMath.pairSum(p, INTS).reduceLanes(VectorOperators.ADD);
-            acc = Math.fma((float) isum, Half.f16Head(w, o) * a.scale[b], acc);
+            ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+            // Lane k: element k (low nibble) and element k + 16 (high nibble), each (q − 8)·a within 8·127.
+            ShortVector p = v.and(LOW_NIBBLE).sub(EIGHT).mul(VectorMath.widen(ByteVector.fromArray(BYTES, a.q, i), SHORTS))
+                    .add(v.lanewise(VectorOperators.LSHR, 4).sub(EIGHT).mul(VectorMath.widen(ByteVector.fromArray(BYTES, a.q, i + 16), SHORTS)));
+            acc = VectorMath.toFloat(VectorMath.pairSum(p, I8), F8).fma(FloatVector.broadcast(F8, Half.f16Head(w, o) * a.scale[b]), acc);
         }
-        return acc;
-    }
-
-    /** L bytes of a block from {@code off}: their low nibbles meet activations i.., their high nibbles i + 16... */
-    private static ShortVector run(MemorySegment w, long off, byte[] q, int i) {
-        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, off, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-        ShortVector lo = v.and(LOW_NIBBLE).sub(EIGHT), hi = v.lanewise(VectorOperators.LSHR, 4).sub(EIGHT);
-        return lo.mul(VectorMath.widen(ByteVector.fromArray(BYTES, q, i), SHORTS))
-                .add(hi.mul(VectorMath.widen(ByteVector.fromArray(BYTES, q, i + 16), SHORTS)));
+        return VectorMath.hsum8(acc);
     }
 }
