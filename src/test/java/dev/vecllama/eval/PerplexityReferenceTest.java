@@ -30,10 +30,11 @@ class PerplexityReferenceTest {
         return Files.readString(SHARED.resolve("text/valid.txt"));
     }
 
-    // Q4_K_M stands for the 4-bit files (k-quants and the Q6_K output); each whole-file run of a
-    // 4-bit file costs about a minute on 2 cores, so Q4_0 and the ternary files are left to ReferenceTest.
+    // A whole-file pass costs about two minutes on 2 cores (every position's logits), so CI checks
+    // the two files that pin the arithmetic down; the 4-bit files' per-position logits are
+    // ReferenceTest's (Q4_K_M measured by hand: 29.4880 ± 0.76470 against llama.cpp's 29.477 ± 0.76433).
     @ParameterizedTest
-    @ValueSource(strings = {"vl-tiny-f-F16.gguf", "vl-tiny-f-Q8_0.gguf", "vl-tiny-f-Q4_K_M.gguf"})
+    @ValueSource(strings = {"vl-tiny-f-F16.gguf", "vl-tiny-f-Q8_0.gguf"})
     void perplexityMatchesLlamaCpp(String model) throws IOException {
         Map<String, Object> ref = reference(model);
         try (Model m = Model.load(SHARED.resolve("models").resolve(model), 2)) {
