@@ -14,9 +14,12 @@ public final class Activation {
     public final float[] f;
     /** f rounded to the kind's float precision (F16, BF16); the same values as f for F32. */
     public final float[] rounded;
+    /** The factor {@link #halfScaled} carries: 2^112, the f16 → f32 exponent rebias. */
+    public static final float HALF_SCALE = 0x1p112f;
+
     /**
-     * For F16: {@link #rounded} times 2^112, the operand of the F16 kernel, whose weights convert in
-     * two lane operations to their value divided by 2^112 (every product stays exact).
+     * For F16: {@link #rounded} times {@link #HALF_SCALE}, the operand of the F16 kernel, whose
+     * weights convert in two lane operations to their value divided by it (every product stays exact).
      */
     public final float[] halfScaled;
     public final byte[] q;
@@ -74,7 +77,7 @@ public final class Activation {
             case F32 -> System.arraycopy(f, 0, rounded, 0, n);
             case F16 -> {
                 ActivationQuantizer.roundToF16(f, rounded, n);
-                for (int i = 0; i < n; i++) halfScaled[i] = rounded[i] * 0x1p112f;
+                for (int i = 0; i < n; i++) halfScaled[i] = rounded[i] * HALF_SCALE;
             }
             case BF16 -> ActivationQuantizer.roundToBF16(f, rounded, n);
             case Q8_0 -> {

@@ -1,5 +1,6 @@
 package dev.vecllama.quant;
 
+import dev.vecllama.activation.Activation;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -53,7 +54,7 @@ final class Half {
      * The factor between an f16 value and what {@link #f16sScaled} reads for it. Multiplying the
      * activations by it instead of every weight keeps the conversion to two lane operations.
      */
-    static final float F16_SCALE = 0x1p112f;
+    static final float F16_SCALE = Activation.HALF_SCALE;
 
     /**
      * 8 f16 values at {@code off} as floats divided by {@link #F16_SCALE}: exactly, for every finite
