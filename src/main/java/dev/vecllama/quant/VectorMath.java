@@ -71,9 +71,16 @@ final class VectorMath {
         return (ShortVector) ByteVector.fromMemorySegment(BYTES, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, SHORTS, 0);
     }
 
-    /** Adds each pair of adjacent 16-bit lanes into one int32 lane (what x86's pmaddwd does after its multiply). */
+    /**
+     * Adds each pair of adjacent 16-bit lanes into one int32 lane (what x86's pmaddwd does after its
+     * multiply), at the full width. Not a call to {@link #pairSum(ShortVector, VectorSpecies)}: C2's
+     * type profile is per bytecode, shared by every caller, and one that sees both 256-bit and 512-bit
+     * vectors traps and recompiles until C2 gives up and leaves it to the interpreter's 100× slower
+     * Java fallback (the Q4_K kernel ran at a twentieth of its speed on AVX-512 that way).
+     */
     static IntVector pairSum(ShortVector p) {
-        return pairSum(p, INTS);
+        IntVector x = (IntVector) p.reinterpretShape(INTS, 0);
+        return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
     /**
