@@ -57,10 +57,10 @@ public class ThreadedMatmulBench {
     public void setup() {
         GGMLType t = GGMLType.valueOf(type);
         WeightFormat format = WeightFormat.of(t);
-        KernelWarmup.warmNow(format);
         arena = Arena.ofShared();
         Random rnd = new Random(42);
         matrix = new WeightMatrix("bench", ROWS, COLS, format, RandomWeights.matrix(t, ROWS, COLS, rnd, arena));
+        KernelWarmup.warmNow(matrix);
         x = new Activation[tokens];
         for (int i = 0; i < tokens; i++) {
             x[i] = new Activation(COLS);

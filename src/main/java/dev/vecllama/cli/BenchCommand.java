@@ -53,7 +53,7 @@ final class BenchCommand implements Callable<Integer> {
         boolean header = false;
         for (int t : threadCounts) {
             try (Model m = Model.load(model, Options.threads(t), null, activations)) {
-                KernelWarmup.await(m.llama.weights.formats()); // llama-bench, too, measures warm kernels only
+                KernelWarmup.await(m.llama.weights.formatSamples()); // llama-bench, too, measures warm kernels only
                 if (!header) {
                     System.out.println("| model | size | params | threads | test | t/s |");
                     System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");

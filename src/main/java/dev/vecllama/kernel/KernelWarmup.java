@@ -2,8 +2,6 @@ package dev.vecllama.kernel;
 
 import dev.vecllama.activation.Activation;
 import dev.vecllama.quant.WeightFormat;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,8 +10,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * Vector API code is slow until the JIT's top tier has compiled it: interpreted or in C1, every
  * vector operation is an object. A model's first forward pass would spend seconds there, so it runs
  * the formats' scalar references (bit-identical to the vector paths, and quick to compile) while
- * this class exercises each vector kernel on a small matrix in a background thread, and switches a
- * format to its vector path once calls have become fast and stayed fast.
+ * this class exercises each vector kernel in a background thread, and switches a format to its
+ * vector path once calls have become fast and stayed fast.
+ *
+ * <p>The kernels are exercised on the model's own matrices, not on scratch memory: C2 compiles for
+ * the memory-segment class it has seen, and a kernel warmed on heap-allocated native memory then fed
+ * a mapped file traps, deoptimizes and can stay in a slow tier for the rest of the run (a Q4_0 model
+ * decoded at a twentieth of its speed in one run of three that way).
  */
 public final class KernelWarmup {
     private KernelWarmup() {}
@@ -25,7 +28,8 @@ public final class KernelWarmup {
      * the model's own threads for the cores (all of them by default), so it must not linger.
      */
     private static final long GIVE_UP_NANOS = 1_500_000_000L;
-    private static final int ROWS = 8, COLS = 512;
+    /** Weights per timed call: a few rows of a model's matrix. */
+    private static final int WEIGHTS = 8 * 512;
     /** Calls timed together: one preempted call then moves a batch by a fraction, not the verdict. */
     private static final int BATCH = 200;
 
@@ -34,25 +38,28 @@ public final class KernelWarmup {
         return READY.contains(f);
     }
 
-    /** Starts warming up the formats that are not warm or warming already; returns at once. */
-    public static void start(Collection<WeightFormat> formats) {
-        var todo = formats.stream().filter(STARTED::add).toList();
+    /**
+     * Starts warming up the formats of {@code samples} (one matrix per format) that are not warm or
+     * warming already; returns at once.
+     */
+    public static void start(Collection<WeightMatrix> samples) {
+        var todo = samples.stream().filter(m -> STARTED.add(m.format)).toList();
         if (todo.isEmpty()) return;
         Thread.ofPlatform().daemon().name("vecllama-warmup").start(() -> {
-            for (WeightFormat f : todo) warm(f);
+            for (WeightMatrix m : todo) warm(m);
         });
     }
 
-    /** Warms {@code f} up in the calling thread; for benchmarks and tests that want the vector path at once. */
-    public static void warmNow(WeightFormat f) {
-        STARTED.add(f);
-        warm(f);
+    /** Warms {@code m}'s format up in the calling thread; for benchmarks and tests that want the vector path at once. */
+    public static void warmNow(WeightMatrix m) {
+        STARTED.add(m.format);
+        warm(m);
     }
 
-    /** Waits until every one of {@code formats} is ready (warming those nobody has started): a benchmark measures the steady state. */
-    public static void await(Collection<WeightFormat> formats) {
-        start(formats);
-        while (!READY.containsAll(formats)) {
+    /** Waits until the format of every one of {@code samples} is ready (warming those nobody has started): a benchmark measures the steady state. */
+    public static void await(Collection<WeightMatrix> samples) {
+        start(samples);
+        while (!samples.stream().allMatch(m -> READY.contains(m.format))) {
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
@@ -62,29 +69,32 @@ public final class KernelWarmup {
         }
     }
 
-    private static void warm(WeightFormat f) {
-        try (Arena arena = Arena.ofConfined()) {
-            long rowBytes = f.rowBytes(COLS);
-            MemorySegment w = arena.allocate(rowBytes * ROWS, 64);
-            Activation a = new Activation(COLS);
-            for (int i = 0; i < COLS; i++) a.f[i] = (float) Math.sin(i);
+    private static void warm(WeightMatrix m) {
+        try {
+            WeightFormat f = m.format;
+            int rows = Math.clamp(WEIGHTS / m.cols, 1, m.rows);
+            Activation a = new Activation(m.cols);
+            for (int i = 0; i < m.cols; i++) a.f[i] = (float) Math.sin(i);
             a.prepare(f.activationKind());
-            float[] out = new float[ROWS];
+            float[] out = new float[rows];
             long start = System.nanoTime(), best = Long.MAX_VALUE;
             int batches = 0, fastInARow = 0;
             // Ready: enough calls for C2 to have compiled the kernel, and the last 5 batches all
             // within 1.5x of the fastest batch seen.
             while (fastInARow < 5 || batches < 100) {
                 long t0 = System.nanoTime();
-                for (int i = 0; i < BATCH; i++) f.matvec(w, rowBytes, COLS, a, out, 0, ROWS);
+                for (int i = 0; i < BATCH; i++) f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows);
                 long t = System.nanoTime() - t0;
                 best = Math.min(best, t);
                 fastInARow = 2 * t <= 3 * best ? fastInARow + 1 : 0;
                 batches++;
                 if (t0 - start > GIVE_UP_NANOS) break;
             }
+        } catch (IllegalStateException e) {
+            // The model was closed (its file unmapped) before its kernels were warm: nothing left to do.
+            if (m.data.scope().isAlive()) throw e;
         } finally {
-            READY.add(f);
+            READY.add(m.format);
         }
     }
 }

@@ -6,8 +6,9 @@ import dev.vecllama.gguf.TensorInfo;
 import dev.vecllama.kernel.WeightMatrix;
 import dev.vecllama.quant.UnsupportedFormatException;
 import dev.vecllama.quant.WeightFormat;
-import java.util.LinkedHashSet;
-import java.util.Set;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
@@ -103,14 +104,17 @@ public final class Weights {
         return new Weights(this, linear);
     }
 
-    /** Every weight format the matrices use. */
-    public Set<WeightFormat> formats() {
-        Set<WeightFormat> f = new LinkedHashSet<>();
-        f.add(output.format);
+    /**
+     * One matrix of each weight format the model multiplies with, the first found: what the kernel
+     * warm-up runs on, so that the JIT compiles each kernel for this model's own memory segments.
+     */
+    public Collection<WeightMatrix> formatSamples() {
+        Map<WeightFormat, WeightMatrix> f = new LinkedHashMap<>();
+        f.putIfAbsent(output.format, output);
         for (Layer l : layers) {
-            for (WeightMatrix m : l.linear()) f.add(m.format);
+            for (WeightMatrix m : l.linear()) f.putIfAbsent(m.format, m);
         }
-        return f;
+        return f.values();
     }
 
     private static TensorInfo require(GGUFFile f, String name) {
