@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 /** {@code gen-model SHAPE:TYPE OUT}: a random-weight GGUF of a real model's shape, for benchmarks. */
 @Command(name = "gen-model", description = {
         "Write a random-weight GGUF of a real model shape, for benchmarks at scale.",
-        "SPEC is SHAPE:TYPE, SHAPE one of tiny, llama-1b, llama-3b, llama-7b; TYPE one of F32, F16, BF16, Q8_0, Q4_0, Q4_K_M."})
+        "SPEC is SHAPE:TYPE, SHAPE one of tiny, llama-1b, llama-3b, llama-7b; TYPE one of F32, F16, BF16, Q8_0, Q4_0, Q4_K_M, TQ2_0, TQ1_0."})
 final class GenModelCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "SPEC", description = "e.g. llama-1b:Q4_K_M")

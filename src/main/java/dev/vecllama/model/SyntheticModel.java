@@ -5,6 +5,7 @@ import dev.vecllama.gguf.GGMLType;
 import dev.vecllama.gguf.GGUFFile;
 import dev.vecllama.gguf.GGUFWriter;
 import dev.vecllama.gguf.MetadataValue;
+import dev.vecllama.quant.RowQuantizer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -30,10 +31,20 @@ public final class SyntheticModel {
             "llama-3b", new Shape("llama-3b (OpenLLaMA 3B shape)", 3200, 26, 32, 32, 8640, 32000, 2048),
             "llama-7b", new Shape("llama-7b (Llama 2 7B shape)", 4096, 32, 32, 32, 11008, 32000, 4096));
 
-    /** The file types we can write: every matrix in one type, or llama.cpp's Q4_K_M mix. */
-    public static final Map<String, GGMLType> TYPES = Map.of(
-            "F32", GGMLType.F32, "F16", GGMLType.F16, "BF16", GGMLType.BF16, "Q8_0", GGMLType.Q8_0,
-            "Q4_0", GGMLType.Q4_0, "Q4_K_M", GGMLType.Q4_K);
+    /**
+     * The file types we can write: every matrix in one type, llama.cpp's Q4_K_M mix, or a ternary
+     * model (TQ2_0, TQ1_0), whose embedding and output stay in Q6_K as in BitNet b1.58 files.
+     */
+    public static final Map<String, GGMLType> TYPES = orderedTypes();
+
+    private static Map<String, GGMLType> orderedTypes() {
+        Map<String, GGMLType> t = new java.util.LinkedHashMap<>();
+        for (GGMLType g : new GGMLType[] {GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0}) t.put(g.name(), g);
+        t.put("Q4_K_M", GGMLType.Q4_K);
+        t.put("TQ2_0", GGMLType.TQ2_0);
+        t.put("TQ1_0", GGMLType.TQ1_0);
+        return java.util.Collections.unmodifiableMap(t);
+    }
 
     /**
      * Writes {@code shape} in {@code typeName} to {@code out}, with the tokenizer of {@code vocabFrom}
@@ -43,6 +54,7 @@ public final class SyntheticModel {
         GGMLType main = TYPES.get(typeName);
         if (main == null) throw new IllegalArgumentException("unknown type '" + typeName + "' (one of " + TYPES.keySet() + ")");
         boolean kMix = typeName.equals("Q4_K_M");
+        GGMLType edge = kMix || main == GGMLType.TQ2_0 || main == GGMLType.TQ1_0 ? GGMLType.Q6_K : main;
         String[] tokens = vocabFrom.getStringArray("tokenizer.ggml.tokens");
         if (tokens == null || tokens.length != shape.vocab()) {
             throw new IllegalArgumentException(vocabFrom.path() + " has no vocabulary of " + shape.vocab() + " tokens to copy");
@@ -68,23 +80,23 @@ public final class SyntheticModel {
 
         int kvDim = shape.kvHeads() * (shape.dim() / shape.heads());
         long seed = 1;
-        w.addTensor("token_embd.weight", kMix ? GGMLType.Q6_K : main, dims(shape.dim(), shape.vocab()), random(kMix ? GGMLType.Q6_K : main, seed++));
+        w.addTensor("token_embd.weight", edge, dims(shape.dim(), shape.vocab()), random(edge, shape.dim(), seed++));
         w.addTensor("output_norm.weight", GGMLType.F32, dims(shape.dim()), ones());
-        w.addTensor("output.weight", kMix ? GGMLType.Q6_K : main, dims(shape.dim(), shape.vocab()), random(kMix ? GGMLType.Q6_K : main, seed++));
+        w.addTensor("output.weight", edge, dims(shape.dim(), shape.vocab()), random(edge, shape.dim(), seed++));
         for (int l = 0; l < shape.layers(); l++) {
             String p = "blk." + l + ".";
             // llama.cpp's Q4_K_M keeps attn_v and ffn_down in Q6_K for the first and last eighths and every third layer between.
             boolean sensitive = kMix && (l < shape.layers() / 8 || l >= 7 * shape.layers() / 8 || (l - shape.layers() / 8) % 3 == 2);
             GGMLType vd = sensitive ? GGMLType.Q6_K : main;
             w.addTensor(p + "attn_norm.weight", GGMLType.F32, dims(shape.dim()), ones());
-            w.addTensor(p + "attn_q.weight", main, dims(shape.dim(), shape.dim()), random(main, seed++));
-            w.addTensor(p + "attn_k.weight", main, dims(shape.dim(), kvDim), random(main, seed++));
-            w.addTensor(p + "attn_v.weight", vd, dims(shape.dim(), kvDim), random(vd, seed++));
-            w.addTensor(p + "attn_output.weight", main, dims(shape.dim(), shape.dim()), random(main, seed++));
+            w.addTensor(p + "attn_q.weight", main, dims(shape.dim(), shape.dim()), random(main, shape.dim(), seed++));
+            w.addTensor(p + "attn_k.weight", main, dims(shape.dim(), kvDim), random(main, shape.dim(), seed++));
+            w.addTensor(p + "attn_v.weight", vd, dims(shape.dim(), kvDim), random(vd, shape.dim(), seed++));
+            w.addTensor(p + "attn_output.weight", main, dims(shape.dim(), shape.dim()), random(main, shape.dim(), seed++));
             w.addTensor(p + "ffn_norm.weight", GGMLType.F32, dims(shape.dim()), ones());
-            w.addTensor(p + "ffn_gate.weight", main, dims(shape.dim(), shape.ffn()), random(main, seed++));
-            w.addTensor(p + "ffn_up.weight", main, dims(shape.dim(), shape.ffn()), random(main, seed++));
-            w.addTensor(p + "ffn_down.weight", vd, dims(shape.ffn(), shape.dim()), random(vd, seed++));
+            w.addTensor(p + "ffn_gate.weight", main, dims(shape.dim(), shape.ffn()), random(main, shape.dim(), seed++));
+            w.addTensor(p + "ffn_up.weight", main, dims(shape.dim(), shape.ffn()), random(main, shape.dim(), seed++));
+            w.addTensor(p + "ffn_down.weight", vd, dims(shape.ffn(), shape.dim()), random(vd, shape.ffn(), seed++));
         }
         progress.accept(String.format("writing %s, %,d bytes", out, w.totalSize()));
         w.write(out);
@@ -103,10 +115,16 @@ public final class SyntheticModel {
     /**
      * Random blocks: random bytes everywhere, then each block's scale fields overwritten with small
      * positive half floats (and float weights drawn near zero), so every weight is finite and small.
+     * Ternary rows of {@code cols} weights are quantized from random weights in {-1, 0, 1}: their
+     * packed codes have invalid values that random bytes would hit.
      */
-    private static GGUFWriter.Filler random(GGMLType type, long seed) {
+    private static GGUFWriter.Filler random(GGMLType type, long cols, long seed) {
         return dst -> {
             SplittableRandom rnd = new SplittableRandom(seed);
+            if (type == GGMLType.TQ2_0 || type == GGMLType.TQ1_0) {
+                ternaryRows(RowQuantizer.of(type), Math.toIntExact(cols), dst, rnd);
+                return;
+            }
             long n = dst.byteSize();
             long i = 0;
             for (; i + 8 <= n; i += 8) dst.set(ValueLayout.JAVA_LONG_UNALIGNED, i, rnd.nextLong());
@@ -126,6 +144,15 @@ public final class SyntheticModel {
                 default -> throw new IllegalArgumentException("cannot write random " + type + " blocks");
             }
         };
+    }
+
+    private static void ternaryRows(RowQuantizer q, int cols, MemorySegment dst, SplittableRandom rnd) {
+        float[] row = new float[cols];
+        long rowBytes = q.type().rowBytes(cols);
+        for (long at = 0; at < dst.byteSize(); at += rowBytes) {
+            for (int j = 0; j < cols; j++) row[j] = 0.02f * (rnd.nextInt(3) - 1);
+            q.quantize(row, 0, cols, dst, at);
+        }
     }
 
     private static void forEach(MemorySegment dst, int stride, java.util.function.LongConsumer at) {
