@@ -103,7 +103,7 @@ public final class Q6_K implements WeightFormat {
                 IntVector groupScales = IntVector.fromArray(I8, GROUP_LANES, 8 * (c & 3)).selectFrom(c < 4 ? first : second);
                 sumi = sumi.add(run(w, o, a.q, b * BLOCK, c).mul(groupScales));
             }
-            acc = VectorMath.toFloat(sumi, F8).fma(FloatVector.broadcast(F8, a.scale[b] * Half.f16Tail(w, o + D)), acc);
+            acc = VectorMath.toFloat8(sumi).fma(FloatVector.broadcast(F8, a.scale[b] * Half.f16Tail(w, o + D)), acc);
         }
         return VectorMath.hsum8(acc);
     }

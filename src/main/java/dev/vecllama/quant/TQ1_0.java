@@ -29,7 +29,7 @@ public final class TQ1_0 extends Ternary {
     private static final int D = 52;
     private static final int[] POW3 = {1, 3, 9, 27, 81};
 
-    private static final ShortVector THREE = ShortVector.broadcast(SHORTS, (short) 3), NINE = ShortVector.broadcast(SHORTS, (short) 9);
+    private static final ShortVector THREE = ShortVector.broadcast(SHORTS, (short) 3);
     private static final ShortVector LOW_BYTE = ShortVector.broadcast(SHORTS, (short) 0xFF);
     /** The 4 bytes of qh repeated across a half-width vector, so position 16 + p reads qh[p mod 4]. */
     private static final VectorSpecies<Integer> QH_REPEAT = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS / 2));
@@ -64,44 +64,31 @@ public final class TQ1_0 extends Ternary {
     }
 
     /**
-     * Each multiplication by 3 brings the next trit into bits 8..9 of a 16-bit lane; the low byte
-     * carries on to the trit after it. Chunks 5..7: positions below 16 take trits 0, 2, 4 of
-     * qs[32 + p]; positions from 16 take trits 1, 3 of qs[32 + p − 16], then qh.
+     * Every chunk's codes come out of one of three byte vectors: qs for chunks 0..4 (trit n = chunk),
+     * qs[32..] for chunks 5..7 (trit 2·(chunk − 5), or one more in the second half of a chunk), and,
+     * for the second half of chunk 7, the qh bytes already multiplied by their lanes' own powers of 3.
+     * A loop per source (parsed once each) keeps the kernel within C2's inlining budget, and no vector
+     * is chosen between inside a loop: C2 boxes such a vector, allocating on every iteration.
      */
     @Override
     ShortVector positions(MemorySegment w, long o, byte[] q, int i, int v) {
-        int p = v * L;
-        ShortVector s = ShortVector.zero(SHORTS), t = uint8(w, o + QS + p);
-        for (int n = 0; n < 5; n++) {
-            ShortVector t3 = t.mul(THREE);
-            s = s.add(t3.lanewise(VectorOperators.LSHR, 8).mul(int8(q, i + 32 * n + p)));
-            t = t3.and(LOW_BYTE);
-        }
-        return s.add(tail(w, o, q, i, p));
+        int p = v * L, high = p / 16;
+        ShortVector s = ShortVector.zero(SHORTS), qs = uint8(w, o + QS + p);
+        for (int c = 0; c < 5; c++) s = s.add(trit(qs, c).mul(int8(q, i + 32 * c + p)));
+        ShortVector tail = uint8(w, o + QS_TAIL + p % 16);
+        for (int c = 5; c < 8 - high; c++) s = s.add(trit(tail, 2 * (c - 5) + high).mul(int8(q, i + 32 * c + p)));
+        return high == 0 ? s : s.add(trit(qhBytes(w, o, p % 16), 0).mul(int8(q, i + 224 + p)));
     }
 
-    /**
-     * Chunks 5..7, a helper of its own so that neither it nor {@link #positions} outgrows what C2
-     * inlines into the dot. It calls the Vector API directly: one level more would pass C2's depth limit.
-     */
-    private static ShortVector tail(MemorySegment w, long o, byte[] q, int i, int p) {
-        int half = p / 16;
-        ShortVector s = ShortVector.zero(SHORTS);
-        ShortVector t = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS_TAIL + p % 16, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-        for (int n = half; n < 5; n += 2) {
-            if (n > 0) t = t.mul(n == 1 ? THREE : NINE).and(LOW_BYTE);
-            ShortVector a = (ShortVector) ByteVector.fromArray(BYTES, q, i + 160 + 32 * (n / 2) + p).convertShape(VectorOperators.B2S, SHORTS, 0);
-            s = s.add(t.mul(THREE).lanewise(VectorOperators.LSHR, 8).mul(a));
-        }
-        return half == 0 ? s : s.add(qhTrits(w, o, p % 16)
-                .mul((ShortVector) ByteVector.fromArray(BYTES, q, i + 224 + p).convertShape(VectorOperators.B2S, SHORTS, 0)));
+    /** Trit n of each byte lane (a code 0..2): ((byte·3^n mod 256)·3) >> 8. */
+    private static ShortVector trit(ShortVector bytes, int n) {
+        return bytes.mul(ShortVector.broadcast(SHORTS, (short) POW3[n])).and(LOW_BYTE).mul(THREE).lanewise(VectorOperators.LSHR, 8);
     }
 
-    /** The codes of chunk 7's positions 16 + m .. 16 + m + L − 1, from qh. */
-    private static ShortVector qhTrits(MemorySegment w, long o, int m) {
+    /** For positions 16 + m .. 16 + m + L − 1 of chunk 7: qh[(m + lane) mod 4]·3^((m + lane) / 4) mod 256. */
+    private static ShortVector qhBytes(MemorySegment w, long o, int m) {
         ShortVector qh = (ShortVector) IntVector.broadcast(QH_REPEAT, w.get(LE_INT, o + QH)).reinterpretShape(BYTES, 0)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-        return qh.mul(ShortVector.fromArray(SHORTS, QH_POW3, m)).and(LOW_BYTE).mul(THREE).lanewise(VectorOperators.LSHR, 8);
+        return qh.mul(ShortVector.fromArray(SHORTS, QH_POW3, m)).and(LOW_BYTE);
     }
 }

@@ -20,7 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>A block's integer dot is Σ c·a − Σ a: the codes multiply unsigned into 16-bit lanes (what x86's
  * pmaddubsw does), and the −1 offset costs one subtraction of the activation's partial sums per block
  * instead of a subtraction per weight. The Vector API has no byte multiply-add, and a 16-bit lane
- * multiply is a single instruction, cheaper than the compare-and-blend that would replace it.
+ * multiply is a single instruction, cheaper than the compare-and-blend that would replace it. Which
+ * partial sums a lane subtracts (llama.cpp's: those of chunk u from lane u) changes the lanes, not
+ * their total, so it must be llama.cpp's for the floats to be its floats.
  *
  * <p>Float summation follows llama.cpp's AVX2 kernels exactly, so that our logits are its logits bit
  * for bit: both formats view a block as 8 chunks of 32 weights; int32 lane u (0..7) sums, over all
@@ -115,14 +117,15 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
             long o = offset + (long) b * blockBytes;
             FloatVector d = FloatVector.broadcast(FLOATS, d(w, o) * a.scale[b]);
             for (int v = 0; v < NV; v++) {
-                IntVector p = VectorMath.pairSum(positions(w, o, a.q, b * BLOCK, v), INTS).sub(partialSums(a.sums, b, v));
-                FloatVector f = VectorMath.toFloat(v < ACCS ? inLowInts(p) : inHighInts(p), FLOATS);
-                switch (v) {
-                    case 0 -> acc0 = f.fma(d, acc0);
-                    case 1 -> acc1 = f.fma(d, acc1);
-                    case 2 -> acc2 = f.fma(d, acc2);
-                    default -> acc3 = f.fma(d, acc3);
-                }
+                IntVector p = pairSum(positions(w, o, a.q, b * BLOCK, v)).sub(partialSums(a.sums, b, v));
+                FloatVector f = (FloatVector) foldPairs(p, v < ACCS ? 32 : -32).convertShape(VectorOperators.I2F, FLOATS, 0);
+                // NV is a constant: at 256 bits C2 parses only the first two arms.
+                if (v == 0) acc0 = f.fma(d, acc0);
+                else if (NV == 2 || v == 2) {
+                    if (NV == 2) acc1 = f.fma(d, acc1);
+                    else acc2 = f.fma(d, acc2);
+                } else if (v == 1) acc1 = f.fma(d, acc1);
+                else acc3 = f.fma(d, acc3);
             }
         }
         // Lanes m and m + 4 of llama.cpp's 8, added first: (0+4), (1+5), (2+6), (3+7).
@@ -149,14 +152,20 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
         return (IntVector) ShortVector.fromArray(SUMS, sums, b * 16 + v * L / 2).convertShape(VectorOperators.S2I, INTS, 0);
     }
 
-    /** Each pair of int lanes (one long) holds two halves of a lane's four positions: their sum, in the low int. */
-    private static IntVector inLowInts(IntVector p) {
-        return p.add((IntVector) ((LongVector) p.reinterpretShape(LONGS, 0)).lanewise(VectorOperators.LSHR, 32).reinterpretShape(INTS, 0));
+    /**
+     * Each pair of int lanes (one long) holds two halves of a lane's four positions: their sum, in the
+     * low int ({@code shift} 32) or the high int ({@code shift} −32, a left shift). One call site for
+     * both keeps the kernel within C2's node budget.
+     */
+    private static IntVector foldPairs(IntVector p, int shift) {
+        LongVector l = (LongVector) p.reinterpretShape(LONGS, 0);
+        return p.add((IntVector) (shift > 0 ? l.lanewise(VectorOperators.LSHR, 32) : l.lanewise(VectorOperators.LSHL, 32)).reinterpretShape(INTS, 0));
     }
 
-    /** The same sum in the high int of each long. */
-    private static IntVector inHighInts(IntVector p) {
-        return p.add((IntVector) ((LongVector) p.reinterpretShape(LONGS, 0)).lanewise(VectorOperators.LSHL, 32).reinterpretShape(INTS, 0));
+    /** {@link VectorMath#pairSum} at this class's width (see {@link VectorMath} on why each width has its own). */
+    private static IntVector pairSum(ShortVector p) {
+        IntVector x = (IntVector) p.reinterpretShape(INTS, 0);
+        return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
     /** {@code L} unsigned bytes at {@code off}, widened. */

@@ -29,6 +29,13 @@ import jdk.incubator.vector.VectorSpecies;
  * here, and uses vector constants rather than scalar-operand overloads, which cost levels. And C2 stops
  * inlining after about 18,000 parsed nodes, which a few dozen vector operations reach, so repeated
  * work inside a block is written as a loop (parsed once) rather than unrolled by hand.
+ *
+ * <p>A third limit is why no helper takes a species as a parameter, and why each width has its own
+ * helpers here even where their bodies read alike: a helper C2 does not inline (its budget spent) is
+ * compiled on its own, where a species parameter is no constant and every operation takes the Java
+ * fallback; and C2's type profile is per bytecode, so a helper that sees both 256-bit and 512-bit
+ * vectors traps and recompiles until C2 leaves it in a slow tier. Either way the kernel runs 20–100×
+ * slower for the rest of the run (seen on AVX-512: Q4_K, TQ1_0 at 1B shapes).
  */
 final class VectorMath {
     private VectorMath() {}
@@ -56,40 +63,14 @@ final class VectorMath {
         return (ShortVector) ByteVector.fromMemorySegment(BYTES, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
     }
 
-    /** Sign-extends the lanes of {@code b} into {@code shorts}, which has as many lanes. */
-    static ShortVector widen(ByteVector b, VectorSpecies<Short> shorts) {
-        return (ShortVector) b.convertShape(VectorOperators.B2S, shorts, 0);
-    }
-
     /** {@code SHORTS.length()} int8 activations from {@code q[i]}, widened. */
     static ShortVector int8(byte[] q, int i) {
         return (ShortVector) ByteVector.fromArray(BYTES, q, i).convertShape(VectorOperators.B2S, SHORTS, 0);
     }
 
-    /** {@code SHORTS.length()} int8 weights at {@code off}, widened. */
-    static ShortVector int8(MemorySegment w, long off) {
-        return (ShortVector) ByteVector.fromMemorySegment(BYTES, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, SHORTS, 0);
-    }
-
-    /**
-     * Adds each pair of adjacent 16-bit lanes into one int32 lane (what x86's pmaddwd does after its
-     * multiply), at the full width. Not a call to {@link #pairSum(ShortVector, VectorSpecies)}: C2's
-     * type profile is per bytecode, shared by every caller, and one that sees both 256-bit and 512-bit
-     * vectors traps and recompiles until C2 gives up and leaves it to the interpreter's 100× slower
-     * Java fallback (the Q4_K kernel ran at a twentieth of its speed on AVX-512 that way).
-     */
+    /** Adds each pair of adjacent 16-bit lanes into one int32 lane (what x86's pmaddwd does after its multiply). */
     static IntVector pairSum(ShortVector p) {
         IntVector x = (IntVector) p.reinterpretShape(INTS, 0);
-        return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-    }
-
-    /**
-     * {@link #pairSum} into {@code ints}, the int species of p's size. Conversions name their target
-     * species: the species-deriving forms ({@code reinterpretAsInts}, {@code convert}) look it up at
-     * run time unless C2 folds the lookup, which it does not always manage.
-     */
-    static IntVector pairSum(ShortVector p, VectorSpecies<Integer> ints) {
-        IntVector x = (IntVector) p.reinterpretShape(ints, 0);
         return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
@@ -130,7 +111,13 @@ final class VectorMath {
      * against activations in [-127, 127], which is what the Q8_0 and Q8_K quantizers produce.
      */
     static IntVector quadSums(ShortVector wEven, ShortVector wOdd, ShortVector aPairs) {
-        return pairSum(wEven.mul(evenInt8(aPairs)).add(wOdd.mul(oddInt8(aPairs))), I8);
+        return pairSum8(wEven.mul(evenInt8(aPairs)).add(wOdd.mul(oddInt8(aPairs))));
+    }
+
+    /** {@link #pairSum} of 16 short lanes into 8 int lanes, at every width. */
+    static IntVector pairSum8(ShortVector p) {
+        IntVector x = (IntVector) p.reinterpretShape(I8, 0);
+        return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
     /**
@@ -153,11 +140,8 @@ final class VectorMath {
         return (b0 + b2) + (b1 + b3);
     }
 
-    static FloatVector toFloat(IntVector v) {
-        return toFloat(v, FLOATS);
-    }
-
-    static FloatVector toFloat(IntVector v, VectorSpecies<Float> floats) {
-        return (FloatVector) v.convertShape(VectorOperators.I2F, floats, 0);
+    /** The 8 int lanes as floats. */
+    static FloatVector toFloat8(IntVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.I2F, F8, 0);
     }
 }
