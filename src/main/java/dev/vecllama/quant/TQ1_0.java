@@ -1,15 +1,15 @@
 package dev.vecllama.quant;
 
+import dev.vecllama.activation.Activation;
 import dev.vecllama.gguf.GGMLType;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * BitNet b1.58 ternary weights in base 3 (1.69 bits per weight): blocks of 256 as qs[48] with 5
@@ -31,11 +31,10 @@ public final class TQ1_0 extends Ternary {
 
     private static final ShortVector THREE = ShortVector.broadcast(SHORTS, (short) 3);
     private static final ShortVector LOW_BYTE = ShortVector.broadcast(SHORTS, (short) 0xFF);
-    /** The 4 bytes of qh repeated across a half-width vector, so position 16 + p reads qh[p mod 4]. */
-    private static final VectorSpecies<Integer> QH_REPEAT = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS / 2));
+    /** Lane j of the block's last 16 bytes (qh at 10..13, d at 14, 15) → qh[j mod 4]. */
+    private static final VectorShuffle<Byte> QH_LANES = VectorShuffle.fromOp(ByteVector.SPECIES_128, j -> 10 + j % 4);
     /** 3^(p / 4) for position 16 + p: qh[p mod 4]'s trit p / 4. */
     private static final short[] QH_POW3 = {1, 1, 1, 1, 3, 3, 3, 3, 9, 9, 9, 9, 27, 27, 27, 27};
-    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private TQ1_0() {
         super(BLOCK_BYTES, D);
@@ -64,31 +63,72 @@ public final class TQ1_0 extends Ternary {
     }
 
     /**
-     * Every chunk's codes come out of one of three byte vectors: qs for chunks 0..4 (trit n = chunk),
-     * qs[32..] for chunks 5..7 (trit 2·(chunk − 5), or one more in the second half of a chunk), and,
-     * for the second half of chunk 7, the qh bytes already multiplied by their lanes' own powers of 3.
-     * A loop per source (parsed once each) keeps the kernel within C2's inlining budget, and no vector
-     * is chosen between inside a loop: C2 boxes such a vector, allocating on every iteration.
+     * The row rewritten as TQ2_0 blocks (the same codes, two bits each, and the same scale) in this
+     * thread's scratch memory, then TQ2_0's kernel on them: the same integer lanes and float steps as
+     * {@link #dotReference}, so the same result to the bit. The unpacking is a compilation of its own
+     * ({@code unpack*} is not inlined, see run.sh) and calls nothing but the Vector API, whose methods
+     * C2 inlines late when a method has grown large, where it gives up on ours: a TQ1_0 kernel built
+     * from helpers of our own ran in the Vector API's Java fallback at 1B shapes.
      */
     @Override
-    ShortVector positions(MemorySegment w, long o, byte[] q, int i, int v) {
-        int p = v * L, high = p / 16;
-        ShortVector s = ShortVector.zero(SHORTS), qs = uint8(w, o + QS + p);
-        for (int c = 0; c < 5; c++) s = s.add(trit(qs, c).mul(int8(q, i + 32 * c + p)));
-        ShortVector tail = uint8(w, o + QS_TAIL + p % 16);
-        for (int c = 5; c < 8 - high; c++) s = s.add(trit(tail, 2 * (c - 5) + high).mul(int8(q, i + 32 * c + p)));
-        return high == 0 ? s : s.add(trit(qhBytes(w, o, p % 16), 0).mul(int8(q, i + 224 + p)));
+    public float dot(MemorySegment w, long offset, Activation a, int n) {
+        MemorySegment codes = scratch(TQ2_0.INSTANCE.rowBytes(n));
+        unpackAsTQ2_0(w, offset, codes, n);
+        return TQ2_0.INSTANCE.dot(codes, 0, a, n);
     }
 
-    /** Trit n of each byte lane (a code 0..2): ((byte·3^n mod 256)·3) >> 8. */
-    private static ShortVector trit(ShortVector bytes, int n) {
-        return bytes.mul(ShortVector.broadcast(SHORTS, (short) POW3[n])).and(LOW_BYTE).mul(THREE).lanewise(VectorOperators.LSHR, 8);
+    private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+
+    private static MemorySegment scratch(long bytes) {
+        MemorySegment[] held = SCRATCH.get();
+        if (held[0] == null || held[0].byteSize() < bytes) held[0] = Arena.ofAuto().allocate(bytes, 64);
+        return held[0];
     }
 
-    /** For positions 16 + m .. 16 + m + L − 1 of chunk 7: qh[(m + lane) mod 4]·3^((m + lane) / 4) mod 256. */
-    private static ShortVector qhBytes(MemorySegment w, long o, int m) {
-        ShortVector qh = (ShortVector) IntVector.broadcast(QH_REPEAT, w.get(LE_INT, o + QH)).reinterpretShape(BYTES, 0)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-        return qh.mul(ShortVector.fromArray(SHORTS, QH_POW3, m)).and(LOW_BYTE);
+    /**
+     * Writes the {@code n / 256} blocks at {@code offset} as TQ2_0 blocks at {@code dst}: TQ2_0's byte
+     * m of its first run packs chunks 0..3 at position m, of its second run chunks 4..7. Trit k of a
+     * byte is the top of (byte·3^(k+1) mod 256·3)... taken one multiplication by 3 at a time. Chunks
+     * 0..4 are trits 0..4 of qs[m]; chunks 5, 6 and the first half of 7 trits 0, 2, 4 of qs[32 + m]
+     * (first halves) or 1, 3 (second halves); the second half of chunk 7 is in qh.
+     */
+    static void unpackAsTQ2_0(MemorySegment w, long offset, MemorySegment dst, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES, t = (long) b * TQ2_0.BLOCK_BYTES;
+            // The block's last 16 bytes in one vector read (scalar reads from the mapped file cost
+            // several times more): qh, repeated so that position 16 + m reads qh[m mod 4], and d.
+            ByteVector end = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o + BLOCK_BYTES - 16, ByteOrder.LITTLE_ENDIAN);
+            ShortVector qhRepeated = (ShortVector) end.rearrange(QH_LANES).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+            dst.set(Half.LE_SHORT, t + TQ2_0.D, ((ShortVector) end.reinterpretShape(ShortVector.SPECIES_128, 0)).lane(7));
+            for (int p = 0; p < CHUNK; p += L) {
+                int m = p % 16;
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS + p, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ShortVector low = ShortVector.zero(SHORTS);
+                for (int c = 0; c < 4; c++) {
+                    ShortVector q3 = q.mul(THREE);
+                    low = low.or(q3.lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.LSHL, 2 * c));
+                    q = q3.and(LOW_BYTE);
+                }
+                ((ByteVector) low.convertShape(VectorOperators.S2B, BYTES, 0)).intoMemorySegment(dst, t + p, ByteOrder.LITTLE_ENDIAN);
+                // Second run: chunk 4 from qs, then chunks 5..7 from the tail's trits (and qh), each
+                // multiplied into place; a trit a half does not use lands in bits that are cleared.
+                ShortVector up = q.mul(THREE).lanewise(VectorOperators.LSHR, 8);
+                ShortVector r = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS_TAIL + m, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                int skip = p / 16;
+                for (int k = 0; k < 5; k++) {
+                    ShortVector r3 = r.mul(THREE);
+                    int chunk = 5 + k / 2;
+                    boolean used = k % 2 == skip;
+                    up = up.or(r3.lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.LSHL, used ? 2 * (chunk - 4) : 8));
+                    r = r3.and(LOW_BYTE);
+                }
+                ShortVector qh = qhRepeated.mul(ShortVector.fromArray(SHORTS, QH_POW3, m)).and(LOW_BYTE);
+                up = up.or(qh.mul(THREE).lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.LSHL, skip == 1 ? 6 : 8));
+                ((ByteVector) up.and(LOW_BYTE).convertShape(VectorOperators.S2B, BYTES, 0)).intoMemorySegment(dst, t + CHUNK + p, ByteOrder.LITTLE_ENDIAN);
+            }
+        }
     }
+
 }

@@ -33,7 +33,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The vectors are at most 256 bits wide: llama.cpp's 8 lanes are one 256-bit vector, and in TQ1_0
  * the two halves of a chunk come from different bytes, which a 512-bit vector (32 positions) would
- * straddle. A subclass supplies, per vector of positions, the 16-bit sums of code·a over the chunks.
+ * straddle. The vector path is TQ2_0's; TQ1_0 unpacks its blocks into TQ2_0's form and runs it.
  */
 abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
     static final int BLOCK = 256;
@@ -68,12 +68,6 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
     /** Element j (0 ≤ j < 256) of the block at {@code o}, as its code 0, 1 or 2. */
     abstract int code(MemorySegment w, long o, int j);
 
-    /**
-     * For positions v·L .. v·L + L − 1 of every chunk: Σ over the 8 chunks of code·a, per position, in
-     * 16-bit lanes (at most 8·2·127 in magnitude). {@code i} is the block's first activation index.
-     */
-    abstract ShortVector positions(MemorySegment w, long o, byte[] q, int i, int v);
-
     private float d(MemorySegment w, long o) {
         return Half.f16(w, o + dOffset);
     }
@@ -102,70 +96,6 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
             }
         }
         return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-    }
-
-    /**
-     * Position vector v (v < ACCS) gives llama.cpp's lanes m = v·L/4 + k at lanes 2k of accumulator
-     * v, and position vector v + ACCS gives lanes m + 4 at lanes 2k + 1 of accumulator v + ACCS; the
-     * other lanes hold partial sums nobody reads. One position vector per loop iteration keeps the
-     * kernel within C2's inlining budget (see {@link VectorMath}).
-     */
-    @Override
-    public float dot(MemorySegment w, long offset, Activation a, int n) {
-        FloatVector acc0 = FloatVector.zero(FLOATS), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = offset + (long) b * blockBytes;
-            FloatVector d = FloatVector.broadcast(FLOATS, d(w, o) * a.scale[b]);
-            for (int v = 0; v < NV; v++) {
-                IntVector p = pairSum(positions(w, o, a.q, b * BLOCK, v)).sub(partialSums(a.sums, b, v));
-                FloatVector f = (FloatVector) foldPairs(p, v < ACCS ? 32 : -32).convertShape(VectorOperators.I2F, FLOATS, 0);
-                // NV is a constant: at 256 bits C2 parses only the first two arms.
-                if (v == 0) acc0 = f.fma(d, acc0);
-                else if (NV == 2 || v == 2) {
-                    if (NV == 2) acc1 = f.fma(d, acc1);
-                    else acc2 = f.fma(d, acc2);
-                } else if (v == 1) acc1 = f.fma(d, acc1);
-                else acc3 = f.fma(d, acc3);
-            }
-        }
-        // Lanes m and m + 4 of llama.cpp's 8, added first: (0+4), (1+5), (2+6), (3+7).
-        float s0, s1, s2, s3;
-        if (ACCS == 1) {
-            s0 = acc0.lane(0) + acc1.lane(1);
-            s1 = acc0.lane(2) + acc1.lane(3);
-            s2 = acc0.lane(4) + acc1.lane(5);
-            s3 = acc0.lane(6) + acc1.lane(7);
-        } else {
-            s0 = acc0.lane(0) + acc2.lane(1);
-            s1 = acc0.lane(2) + acc2.lane(3);
-            s2 = acc1.lane(0) + acc3.lane(1);
-            s3 = acc1.lane(2) + acc3.lane(3);
-        }
-        return (s0 + s2) + (s1 + s3);
-    }
-
-    /**
-     * The activation partial sums for position vector v, one per int lane: after the pair sums, int
-     * lane j covers positions v·L + 2j, +1, which belong to partial sum v·L/2 + j's lane.
-     */
-    private static IntVector partialSums(short[] sums, int b, int v) {
-        return (IntVector) ShortVector.fromArray(SUMS, sums, b * 16 + v * L / 2).convertShape(VectorOperators.S2I, INTS, 0);
-    }
-
-    /**
-     * Each pair of int lanes (one long) holds two halves of a lane's four positions: their sum, in the
-     * low int ({@code shift} 32) or the high int ({@code shift} −32, a left shift). One call site for
-     * both keeps the kernel within C2's node budget.
-     */
-    private static IntVector foldPairs(IntVector p, int shift) {
-        LongVector l = (LongVector) p.reinterpretShape(LONGS, 0);
-        return p.add((IntVector) (shift > 0 ? l.lanewise(VectorOperators.LSHR, 32) : l.lanewise(VectorOperators.LSHL, 32)).reinterpretShape(INTS, 0));
-    }
-
-    /** {@link VectorMath#pairSum} at this class's width (see {@link VectorMath} on why each width has its own). */
-    private static IntVector pairSum(ShortVector p) {
-        IntVector x = (IntVector) p.reinterpretShape(INTS, 0);
-        return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
     /** {@code L} unsigned bytes at {@code off}, widened. */
