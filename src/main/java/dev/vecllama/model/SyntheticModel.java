@@ -9,6 +9,8 @@ import dev.vecllama.quant.RowQuantizer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -38,12 +40,12 @@ public final class SyntheticModel {
     public static final Map<String, GGMLType> TYPES = orderedTypes();
 
     private static Map<String, GGMLType> orderedTypes() {
-        Map<String, GGMLType> t = new java.util.LinkedHashMap<>();
+        Map<String, GGMLType> t = new LinkedHashMap<>();
         for (GGMLType g : new GGMLType[] {GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0}) t.put(g.name(), g);
         t.put("Q4_K_M", GGMLType.Q4_K);
         t.put("TQ2_0", GGMLType.TQ2_0);
         t.put("TQ1_0", GGMLType.TQ1_0);
-        return java.util.Collections.unmodifiableMap(t);
+        return Collections.unmodifiableMap(t);
     }
 
     /**

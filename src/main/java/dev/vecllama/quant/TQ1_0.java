@@ -87,10 +87,11 @@ public final class TQ1_0 extends Ternary {
 
     /**
      * Writes the {@code n / 256} blocks at {@code offset} as TQ2_0 blocks at {@code dst}: TQ2_0's byte
-     * m of its first run packs chunks 0..3 at position m, of its second run chunks 4..7. Trit k of a
-     * byte is the top of (byte·3^(k+1) mod 256·3)... taken one multiplication by 3 at a time. Chunks
-     * 0..4 are trits 0..4 of qs[m]; chunks 5, 6 and the first half of 7 trits 0, 2, 4 of qs[32 + m]
-     * (first halves) or 1, 3 (second halves); the second half of chunk 7 is in qh.
+     * m of its first run packs chunks 0..3 at position m, of its second run chunks 4..7. The trits of
+     * a byte come out one multiplication by 3 at a time (see the class comment): each brings the next
+     * trit into bits 8..9, and the low byte carries on to the trit after it. Chunks 0..4 are trits 0..4
+     * of qs[m]; chunks 5, 6 and the first half of 7 are trits 0, 2, 4 of qs[32 + m] (first halves) or
+     * 1, 3 (second halves); the second half of chunk 7 is in qh.
      */
     static void unpackAsTQ2_0(MemorySegment w, long offset, MemorySegment dst, int n) {
         for (int b = 0; b < n / BLOCK; b++) {
@@ -130,5 +131,4 @@ public final class TQ1_0 extends Ternary {
             }
         }
     }
-
 }

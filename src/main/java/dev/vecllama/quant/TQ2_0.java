@@ -70,13 +70,18 @@ public final class TQ2_0 extends Ternary {
             for (int v = 0; v < NV; v++) {
                 IntVector p = pairSum(positions(w, o, a.q, b * BLOCK, v)).sub(partialSums(a.sums, b, v));
                 FloatVector f = (FloatVector) foldPairs(p, v < ACCS ? 32 : -32).convertShape(VectorOperators.I2F, FLOATS, 0);
-                // NV is a constant: at 256 bits C2 parses only the first two arms.
-                if (v == 0) acc0 = f.fma(d, acc0);
-                else if (NV == 2 || v == 2) {
-                    if (NV == 2) acc1 = f.fma(d, acc1);
-                    else acc2 = f.fma(d, acc2);
-                } else if (v == 1) acc1 = f.fma(d, acc1);
-                else acc3 = f.fma(d, acc3);
+                // NV is a constant, so at 256 bits C2 parses only the two-accumulator arm.
+                if (NV == 2) {
+                    if (v == 0) acc0 = f.fma(d, acc0);
+                    else acc1 = f.fma(d, acc1);
+                } else {
+                    switch (v) {
+                        case 0 -> acc0 = f.fma(d, acc0);
+                        case 1 -> acc1 = f.fma(d, acc1);
+                        case 2 -> acc2 = f.fma(d, acc2);
+                        default -> acc3 = f.fma(d, acc3);
+                    }
+                }
             }
         }
         // Lanes m and m + 4 of llama.cpp's 8, added first: (0+4), (1+5), (2+6), (3+7).
@@ -118,5 +123,4 @@ public final class TQ2_0 extends Ternary {
         IntVector x = (IntVector) p.reinterpretShape(INTS, 0);
         return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
-
 }

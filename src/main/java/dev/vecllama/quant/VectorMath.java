@@ -45,7 +45,6 @@ final class VectorMath {
 
     static final int BITS = chosenBits();
 
-    static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
     static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
     static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS));
     /** As many bytes as {@link #SHORTS} has lanes: the int8 loads that widen into one short vector. */
