@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vecllama.gguf.GGMLType;
 import dev.vecllama.gguf.GGUFFile;
+import dev.vecllama.kernel.WeightMatrix;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +33,7 @@ class SyntheticModelTest {
             assertEquals(main, m.file.tensor("blk.0.attn_q.weight").requireType());
             GGMLType edge = type.equals("Q8_0") ? GGMLType.Q8_0 : GGMLType.Q6_K;
             assertEquals(edge, m.file.tensor("output.weight").requireType());
+            if (main == GGMLType.TQ2_0 || main == GGMLType.TQ1_0) everyWeightIsTernary(m.llama.weights.layers[0].wq);
             Llama.State s = m.llama.newState(8, 1, false);
             int[] tokens = {1, 450, 4996};
             for (int p = 0; p < tokens.length; p++) m.llama.forward(s, tokens, p, 1, p);
@@ -43,6 +45,21 @@ class SyntheticModelTest {
             }
             assertTrue(max > min, "logits are not all equal");
         }
+    }
+
+    /** Random bytes would hold codes outside {0, 1, 2}; quantized rows are d·{−1, 0, 1}, all three present. */
+    private static void everyWeightIsTernary(WeightMatrix q) {
+        float d = Float.float16ToFloat(Float.floatToFloat16(0.02f));
+        float[] row = new float[q.cols];
+        java.util.Set<Float> seen = new java.util.HashSet<>();
+        for (int r = 0; r < q.rows; r++) {
+            q.dequantizeRow(r, row, 0);
+            for (float v : row) {
+                assertTrue(v == 0 || v == d || v == -d, "weight " + v + " in row " + r + " is not 0 or ±" + d);
+                seen.add(v);
+            }
+        }
+        assertEquals(3, seen.size(), "all of −d, 0, d occur");
     }
 
     @Test
