@@ -31,4 +31,4 @@ exec 2> >(sed -u '1{/^WARNING: Using incubator modules/d}' >&2)
 # Serial GC and a small starting heap: the weights live in the mapped file, the heap holds little,
 # and this keeps the resident set near file size + KV cache (a 1B Q4_K_M model: ~45 MiB over its file).
 exec "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.vecllama.quant.*::dot -XX:CompileCommand=dontinline,dev.vecllama.quant.*::unpack* -XX:+UseSerialGC -Xms16m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"
+    -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.vecllama.quant.*::dot* -XX:CompileCommand=dontinline,dev.vecllama.quant.*::unpack* -XX:+UseSerialGC -Xms16m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"

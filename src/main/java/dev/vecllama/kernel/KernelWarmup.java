@@ -1,7 +1,10 @@
 package dev.vecllama.kernel;
 
 import dev.vecllama.activation.Activation;
+import dev.vecllama.quant.LaneKernel;
+import dev.vecllama.quant.TokenLanes;
 import dev.vecllama.quant.WeightFormat;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +25,7 @@ public final class KernelWarmup {
     private KernelWarmup() {}
 
     private static final Set<WeightFormat> READY = ConcurrentHashMap.newKeySet();
+    private static final Set<WeightFormat> LANES_READY = ConcurrentHashMap.newKeySet();
     private static final Set<WeightFormat> STARTED = ConcurrentHashMap.newKeySet();
     /**
      * A kernel that is not fast after this long is used as it is. The warm-up thread competes with
@@ -36,6 +40,11 @@ public final class KernelWarmup {
     /** Whether {@code f}'s vector path has been compiled (or waited for long enough). */
     public static boolean ready(WeightFormat f) {
         return READY.contains(f);
+    }
+
+    /** Whether {@code f}'s {@link LaneKernel} has been compiled (or waited for long enough); false for formats without one. */
+    public static boolean lanesReady(WeightFormat f) {
+        return LANES_READY.contains(f);
     }
 
     /**
@@ -59,7 +68,7 @@ public final class KernelWarmup {
     /** Waits until the format of every one of {@code samples} is ready (warming those nobody has started): a benchmark measures the steady state. */
     public static void await(Collection<WeightMatrix> samples) {
         start(samples);
-        while (!samples.stream().allMatch(m -> READY.contains(m.format))) {
+        while (!samples.stream().allMatch(m -> READY.contains(m.format) && (!(m.format instanceof LaneKernel) || LANES_READY.contains(m.format)))) {
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
@@ -69,6 +78,7 @@ public final class KernelWarmup {
         }
     }
 
+    /** The vector dot first (decode needs it at once), then the lane kernel, which only prompts of 16 tokens or more use. */
     private static void warm(WeightMatrix m) {
         try {
             WeightFormat f = m.format;
@@ -77,24 +87,44 @@ public final class KernelWarmup {
             for (int i = 0; i < m.cols; i++) a.f[i] = (float) Math.sin(i);
             a.prepare(f.activationKind());
             float[] out = new float[rows];
-            long start = System.nanoTime(), best = Long.MAX_VALUE;
-            int batches = 0, fastInARow = 0;
-            // Ready: enough calls for C2 to have compiled the kernel, and the last 5 batches all
-            // within 1.5x of the fastest batch seen.
-            while (fastInARow < 5 || batches < 100) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < BATCH; i++) f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows);
-                long t = System.nanoTime() - t0;
-                best = Math.min(best, t);
-                fastInARow = 2 * t <= 3 * best ? fastInARow + 1 : 0;
-                batches++;
-                if (t0 - start > GIVE_UP_NANOS) break;
+            try {
+                untilFast(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows));
+            } finally {
+                READY.add(f);
+            }
+            if (f instanceof LaneKernel k) {
+                try {
+                    Activation[] group = new Activation[TokenLanes.WIDTH];
+                    Arrays.fill(group, a.prepare(f.activationKind(), true));
+                    TokenLanes lanes = new TokenLanes();
+                    lanes.fill(group, 0, group.length);
+                    float[][] results = new float[group.length][rows];
+                    untilFast(Math.max(1, BATCH / group.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows));
+                } finally {
+                    LANES_READY.add(f);
+                }
             }
         } catch (IllegalStateException e) {
             // The model was closed (its file unmapped) before its kernels were warm: nothing left to do.
             if (m.data.scope().isAlive()) throw e;
-        } finally {
-            READY.add(m.format);
+        }
+    }
+
+    /**
+     * Calls {@code call} in batches until C2 has had enough calls to compile it and the last 5 batches
+     * were all within 1.5x of the fastest seen, or {@link #GIVE_UP_NANOS} has passed.
+     */
+    private static void untilFast(int batch, Runnable call) {
+        long start = System.nanoTime(), best = Long.MAX_VALUE;
+        int batches = 0, fastInARow = 0;
+        while (fastInARow < 5 || batches < 100) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < batch; i++) call.run();
+            long t = System.nanoTime() - t0;
+            best = Math.min(best, t);
+            fastInARow = 2 * t <= 3 * best ? fastInARow + 1 : 0;
+            batches++;
+            if (t0 - start > GIVE_UP_NANOS) break;
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.vecllama.kernel;
 
 import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
+import dev.vecllama.quant.LaneKernel;
+import dev.vecllama.quant.TokenLanes;
 
 /**
  * Up to three matrix products that share one input batch (Q/K/V, gate/up), run as one parallel
@@ -14,10 +16,15 @@ import dev.vecllama.activation.ActivationKind;
 public final class MatMulJob implements ThreadPool.RangeTask {
     /** Rows handed to a thread are multiples of this, so multi-row kernels see whole groups. */
     private static final int GRAIN = 4;
-    /** Tokens per tile: their quantized activations stay in L2 while a row range streams past. */
-    private static final int TOKEN_TILE = 32;
+    /**
+     * Tokens per tile: their quantized activations, and their transposed copy for the lane kernels
+     * (a 2048-wide input: 64 · 2048 floats, 512 KiB), stay in L2 while a row range streams past.
+     */
+    private static final int TOKEN_TILE = 64;
 
     private final ThreadPool pool;
+    /** Per thread: the current tile transposed, when a product of this region has a lane kernel. */
+    private final TokenLanes[] lanes;
     private final WeightMatrix[] w = new WeightMatrix[3];
     private final float[][][] out = new float[3][][];
     private int count;
@@ -37,6 +44,8 @@ public final class MatMulJob implements ThreadPool.RangeTask {
 
     public MatMulJob(ThreadPool pool) {
         this.pool = pool;
+        this.lanes = new TokenLanes[pool.threads()];
+        for (int i = 0; i < lanes.length; i++) lanes[i] = new TokenLanes();
     }
 
     public void run(Activation[] x, int tokens, WeightMatrix w0, float[][] out0) {
@@ -81,13 +90,16 @@ public final class MatMulJob implements ThreadPool.RangeTask {
 
     @Override
     public void run(int thread, int start, int end) {
+        boolean laneKernels = false;
+        for (int i = 0; i < count; i++) laneKernels |= w[i].format instanceof LaneKernel && KernelWarmup.lanesReady(w[i].format);
         for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
             int t1 = Math.min(tokens, t0 + TOKEN_TILE);
+            TokenLanes tile = laneKernels && start < end && lanes[thread].fill(x, t0, t1) > 0 ? lanes[thread] : null;
             int base = 0;
             for (int i = 0; i < count && start < end; i++) {
                 int rows = w[i].rows;
                 int s = Math.max(start, base), e = Math.min(end, base + rows);
-                if (s < e) w[i].matmul(x, t0, t1, out[i], s - base, e - base);
+                if (s < e) w[i].matmul(x, tile, t0, t1, out[i], s - base, e - base);
                 base += rows;
             }
         }

@@ -3,6 +3,8 @@ package dev.vecllama.kernel;
 import dev.vecllama.activation.Activation;
 import dev.vecllama.gguf.GGUFFile;
 import dev.vecllama.gguf.TensorInfo;
+import dev.vecllama.quant.LaneKernel;
+import dev.vecllama.quant.TokenLanes;
 import dev.vecllama.quant.WeightFormat;
 import java.lang.foreign.MemorySegment;
 
@@ -42,9 +44,11 @@ public final class WeightMatrix {
      * {@code out[t][r] = row r · x[t]} for tokens {@code t0 ≤ t < t1} and rows {@code r0 ≤ r < r1};
      * row-major over a small row group so each group of weight rows is reused across the tokens.
      * Until the format's vector kernel is compiled ({@link KernelWarmup}) its scalar twin runs:
-     * the two agree bit for bit, so the switch changes the speed and nothing else.
+     * the two agree bit for bit, so the switch changes the speed and nothing else. The tokens that
+     * {@code lanes} holds (if it is not null; its first token is t0) go to the format's
+     * {@link LaneKernel}, once that is compiled too: again the same bits, faster.
      */
-    public void matmul(Activation[] x, int t0, int t1, float[][] out, int r0, int r1) {
+    public void matmul(Activation[] x, TokenLanes lanes, int t0, int t1, float[][] out, int r0, int r1) {
         // Only --act-quant f32 leaves the input in another form than the format's: the float reference computes it.
         if (x[t0].kind() != format.activationKind()) {
             FloatReference.matmul(this, x, t0, t1, out, r0, r1);
@@ -55,6 +59,11 @@ public final class WeightMatrix {
                 for (int r = r0; r < r1; r++) out[t][r] = format.dotReference(data, r * rowBytes, x[t], cols);
             }
             return;
+        }
+        if (lanes != null && format instanceof LaneKernel k && KernelWarmup.lanesReady(format)) {
+            k.matmul(data, rowBytes, cols, lanes, out, r0, r1);
+            t0 += lanes.tokens();
+            if (t0 == t1) return;
         }
         if (t1 - t0 == 1) {
             format.matvec(data, rowBytes, cols, x[t0], out[t0], r0, r1);

@@ -1,5 +1,8 @@
 package dev.vecllama.quant;
 
+import static dev.vecllama.quant.VectorMath.B8;
+import static dev.vecllama.quant.VectorMath.F8;
+import static dev.vecllama.quant.VectorMath.FLOATS;
 import static dev.vecllama.quant.VectorMath.INTS;
 import static dev.vecllama.quant.VectorMath.LOW_NIBBLE;
 import static dev.vecllama.quant.VectorMath.SHORTS;
@@ -10,6 +13,8 @@ import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -33,13 +38,16 @@ import jdk.incubator.vector.VectorSpecies;
  * pair of sub-blocks, four per super-block. Both paths below do exactly that; the integer sums are
  * exact in any order.
  */
-public final class Q4_K implements WeightFormat {
+public final class Q4_K implements WeightFormat, LaneKernel {
     public static final Q4_K INSTANCE = new Q4_K();
 
     static final int BLOCK = 256;
     static final int BLOCK_BYTES = 144;
     private static final int D = 0, DMIN = 2, SCALES = 4, QS = 16;
     private static final VectorSpecies<Integer> HEADER = IntVector.SPECIES_128;
+    private static final ByteVector NIBBLE = ByteVector.broadcast(B8, (byte) 0x0F);
+    /** Per super-block constants {@link #unpackRow} keeps: d, dmin, the 8 minimums. */
+    private static final int CONSTANTS = 10;
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Q4_K() {}
@@ -168,5 +176,97 @@ public final class Q4_K implements WeightFormat {
             }
         }
         return acc - accMin;
+    }
+
+    /**
+     * The 4-row gemm order only ({@link TokenLanes} holds nothing else), two rows at a time (an odd
+     * last row is computed twice). Per pair of sub-blocks, lane t sums its 64 products sc·q·a in four
+     * chains (exact: every partial sum is an integer of at most 2·63·32·15·127 < 2^24, so the order
+     * within the pair is free) and fma's the total and the pair's Σ m·(Σ a) into acc and accMin, as
+     * {@link #dot} does.
+     */
+    @Override
+    public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
+        int blocks = cols / BLOCK;
+        x.reserveRows(cols, CONSTANTS * blocks);
+        for (int r = r0; r < r1; r += 2) {
+            int r2 = Math.min(r + 1, r1 - 1);
+            unpackRow(w, r * rowBytes, blocks, x.rows, 0, x.rowConstants, 0);
+            unpackRow(w, r2 * rowBytes, blocks, x.rows, cols, x.rowConstants, CONSTANTS * blocks);
+            for (int g = 0; g < x.groups; g++) {
+                dotLanes(x, g, cols);
+                int first = x.first() + g * TokenLanes.WIDTH;
+                for (int t = 0; t < TokenLanes.WIDTH; t++) {
+                    out[first + t][r] = x.partials[t];
+                    out[first + t][r2] = x.partials[TokenLanes.WIDTH + t];
+                }
+            }
+        }
+    }
+
+    /**
+     * A row's weights as floats sc·q (exact integers, at most 63·15) into {@code wf[o ..]}; per
+     * super-block d, dmin and the 8 minimums into {@code c[oc + 10·b ..]}.
+     */
+    private static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] c, int oc) {
+        for (int b = 0; b < blocks; b++) {
+            long p = off + (long) b * BLOCK_BYTES;
+            IntVector header = IntVector.fromMemorySegment(HEADER, w, p, ByteOrder.LITTLE_ENDIAN);
+            int dd = header.lane(0), u0 = header.lane(1), u1 = header.lane(2), u2 = header.lane(3);
+            long sc = sixBit(u0, u1, u2, false), m = sixBit(u0, u1, u2, true);
+            int cb = oc + CONSTANTS * b;
+            c[cb] = Float.float16ToFloat((short) dd);
+            c[cb + 1] = Float.float16ToFloat((short) (dd >>> 16));
+            for (int j = 0; j < 8; j++) c[cb + 2 + j] = sub(m, j);
+            for (int j = 0; j < 8; j += 2) {
+                FloatVector low = FloatVector.broadcast(F8, sub(sc, j)), high = FloatVector.broadcast(F8, sub(sc, j + 1));
+                int i = o + b * BLOCK + 32 * j;
+                for (int k = 0; k < 32; k += B8.length()) {
+                    ByteVector q = ByteVector.fromMemorySegment(B8, w, p + QS + 16 * j + k, ByteOrder.LITTLE_ENDIAN);
+                    ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F8, 0)).mul(low).intoArray(wf, i + k);
+                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F8, 0)).mul(high).intoArray(wf, i + 32 + k);
+                }
+            }
+        }
+    }
+
+    /** Group g's tokens against the two unpacked rows: each row's results into {@code x.partials}. */
+    private static void dotLanes(TokenLanes x, int g, int n) {
+        int blocks = n / BLOCK, width = TokenLanes.WIDTH;
+        float[] wf = x.rows, c = x.rowConstants, at = x.values, sums = x.sums;
+        int v = g * n * width, u = g * (n / 32) * width;
+        FloatVector zero = FloatVector.zero(FLOATS);
+        FloatVector acc = zero, accMin = zero, acc2 = zero, accMin2 = zero;
+        for (int b = 0; b < blocks; b++) {
+            FloatVector da = FloatVector.fromArray(FLOATS, x.scales, (g * blocks + b) * width);
+            int c1 = CONSTANTS * b, c2 = CONSTANTS * (blocks + b);
+            FloatVector d1 = FloatVector.broadcast(FLOATS, c[c1]).mul(da), dmin1 = FloatVector.broadcast(FLOATS, c[c1 + 1]).mul(da);
+            FloatVector d2 = FloatVector.broadcast(FLOATS, c[c2]).mul(da), dmin2 = FloatVector.broadcast(FLOATS, c[c2 + 1]).mul(da);
+            for (int j = 0; j < 8; j += 2) {
+                FloatVector s0 = zero, s1 = zero, s2 = zero, s3 = zero, t0 = zero, t1 = zero, t2 = zero, t3 = zero;
+                for (int i = b * BLOCK + 32 * j; i < b * BLOCK + 32 * j + 64; i += 4) {
+                    FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + i * width), x1 = FloatVector.fromArray(FLOATS, at, v + (i + 1) * width);
+                    FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (i + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (i + 3) * width);
+                    s0 = x0.fma(FloatVector.broadcast(FLOATS, wf[i]), s0);
+                    t0 = x0.fma(FloatVector.broadcast(FLOATS, wf[n + i]), t0);
+                    s1 = x1.fma(FloatVector.broadcast(FLOATS, wf[i + 1]), s1);
+                    t1 = x1.fma(FloatVector.broadcast(FLOATS, wf[n + i + 1]), t1);
+                    s2 = x2.fma(FloatVector.broadcast(FLOATS, wf[i + 2]), s2);
+                    t2 = x2.fma(FloatVector.broadcast(FLOATS, wf[n + i + 2]), t2);
+                    s3 = x3.fma(FloatVector.broadcast(FLOATS, wf[i + 3]), s3);
+                    t3 = x3.fma(FloatVector.broadcast(FLOATS, wf[n + i + 3]), t3);
+                }
+                FloatVector y0 = FloatVector.fromArray(FLOATS, sums, u + (8 * b + j) * width);
+                FloatVector y1 = FloatVector.fromArray(FLOATS, sums, u + (8 * b + j + 1) * width);
+                FloatVector m1 = y0.mul(FloatVector.broadcast(FLOATS, c[c1 + 2 + j])).add(y1.mul(FloatVector.broadcast(FLOATS, c[c1 + 3 + j])));
+                FloatVector m2 = y0.mul(FloatVector.broadcast(FLOATS, c[c2 + 2 + j])).add(y1.mul(FloatVector.broadcast(FLOATS, c[c2 + 3 + j])));
+                acc = s0.add(s1).add(s2.add(s3)).fma(d1, acc);
+                accMin = m1.fma(dmin1, accMin);
+                acc2 = t0.add(t1).add(t2.add(t3)).fma(d2, acc2);
+                accMin2 = m2.fma(dmin2, accMin2);
+            }
+        }
+        acc.sub(accMin).intoArray(x.partials, 0);
+        acc2.sub(accMin2).intoArray(x.partials, width);
     }
 }

@@ -1,6 +1,8 @@
 package dev.vecllama.quant;
 
+import static dev.vecllama.quant.VectorMath.B8;
 import static dev.vecllama.quant.VectorMath.F8;
+import static dev.vecllama.quant.VectorMath.FLOATS;
 import static dev.vecllama.quant.VectorMath.S16;
 
 import dev.vecllama.activation.Activation;
@@ -9,9 +11,11 @@ import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Blocks of 32 weights: an f16 scale d, then 32 int8 q; weight = d·q. Paired with Q8_0 activations.
@@ -22,7 +26,7 @@ import jdk.incubator.vector.ShortVector;
  * result is {@link VectorMath#hsum8} of the lanes. Both paths below compute exactly that, so they agree
  * bit for bit with each other and with llama.cpp.
  */
-public final class Q8_0 implements WeightFormat {
+public final class Q8_0 implements WeightFormat, LaneKernel {
     public static final Q8_0 INSTANCE = new Q8_0();
 
     static final int BLOCK = 32;
@@ -75,5 +79,75 @@ public final class Q8_0 implements WeightFormat {
             acc = VectorMath.toFloat8(isum).fma(FloatVector.broadcast(F8, Half.f16Head(w, o) * a.scale[b]), acc);
         }
         return VectorMath.hsum8(acc);
+    }
+
+    /**
+     * Two rows at a time, so that each token vector loaded serves both (an odd last row is computed
+     * twice). Lane t follows {@link #dot} for token t: per block, 8 sums of 4 products (exact, at most
+     * 4·128·127), each fma'd with d_w·d_a into its own accumulator, then {@link VectorMath#hsum8}'s order.
+     */
+    @Override
+    public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
+        int blocks = cols / BLOCK;
+        x.reserveRows(cols, blocks);
+        for (int r = r0; r < r1; r += 2) {
+            int r2 = Math.min(r + 1, r1 - 1);
+            unpackRow(w, r * rowBytes, blocks, x.rows, 0, x.rowConstants, 0);
+            unpackRow(w, r2 * rowBytes, blocks, x.rows, cols, x.rowConstants, blocks);
+            for (int g = 0; g < x.groups; g++) {
+                dotLanes(x, g, cols);
+                float[] p = x.partials;
+                int first = x.first() + g * TokenLanes.WIDTH;
+                for (int row = 0; row < 2; row++) {
+                    int l = 8 * row * TokenLanes.WIDTH, result = row == 0 ? r : r2;
+                    FloatVector s = lane(p, l, 0).add(lane(p, l, 4)).add(lane(p, l, 2).add(lane(p, l, 6)))
+                            .add(lane(p, l, 1).add(lane(p, l, 5)).add(lane(p, l, 3).add(lane(p, l, 7))));
+                    for (int t = 0; t < TokenLanes.WIDTH; t++) out[first + t][result] = s.lane(t);
+                }
+            }
+        }
+    }
+
+    private static FloatVector lane(float[] partials, int base, int l) {
+        return FloatVector.fromArray(FLOATS, partials, base + l * TokenLanes.WIDTH);
+    }
+
+    /** A row's weights as floats into {@code wf[o ..]}, its block scales into {@code d[od ..]}. */
+    private static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] d, int od) {
+        for (int b = 0; b < blocks; b++) {
+            long p = off + (long) b * BLOCK_BYTES;
+            d[od + b] = Half.f16Head(w, p);
+            for (int c = 0; c < BLOCK; c += B8.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(B8, w, p + QS + c, ByteOrder.LITTLE_ENDIAN);
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F8, 0)).intoArray(wf, o + b * BLOCK + c);
+            }
+        }
+    }
+
+    /** Group g's tokens against the two unpacked rows: lane l's accumulator of each row into {@code x.partials}. */
+    private static void dotLanes(TokenLanes x, int g, int n) {
+        int blocks = n / BLOCK, width = TokenLanes.WIDTH;
+        float[] wf = x.rows, d = x.rowConstants, at = x.values;
+        int v = g * n * width, s = g * blocks * width;
+        for (int l = 0; l < 8; l++) {
+            FloatVector acc = FloatVector.zero(FLOATS), acc2 = acc;
+            for (int b = 0; b < blocks; b++) {
+                int k = b * BLOCK + 4 * l;
+                FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + k * width), x1 = FloatVector.fromArray(FLOATS, at, v + (k + 1) * width);
+                FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (k + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (k + 3) * width);
+                FloatVector p = x0.mul(FloatVector.broadcast(FLOATS, wf[k])), q = x0.mul(FloatVector.broadcast(FLOATS, wf[n + k]));
+                p = x1.fma(FloatVector.broadcast(FLOATS, wf[k + 1]), p);
+                q = x1.fma(FloatVector.broadcast(FLOATS, wf[n + k + 1]), q);
+                p = x2.fma(FloatVector.broadcast(FLOATS, wf[k + 2]), p);
+                q = x2.fma(FloatVector.broadcast(FLOATS, wf[n + k + 2]), q);
+                p = x3.fma(FloatVector.broadcast(FLOATS, wf[k + 3]), p);
+                q = x3.fma(FloatVector.broadcast(FLOATS, wf[n + k + 3]), q);
+                FloatVector da = FloatVector.fromArray(FLOATS, x.scales, s + b * width);
+                acc = p.fma(FloatVector.broadcast(FLOATS, d[b]).mul(da), acc);
+                acc2 = q.fma(FloatVector.broadcast(FLOATS, d[blocks + b]).mul(da), acc2);
+            }
+            acc.intoArray(x.partials, l * width);
+            acc2.intoArray(x.partials, (8 + l) * width);
+        }
     }
 }

@@ -1,20 +1,29 @@
 package dev.vecllama.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vecllama.kernel.KernelWarmup;
 
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** A prompt run as batches gives exactly the logits of running it one token at a time. */
+/**
+ * A prompt run as batches gives exactly the logits of running it one token at a time, with the
+ * kernels warm, so that the batch goes through the lane kernels (16 tokens or more) and the single
+ * tokens through the vector dots.
+ */
 class BatchPrefillTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"vl-tiny-f-Q8_0", "vl-tiny-f-F16", "rand-qwen2-BF16"})
     void batchedPromptEqualsTokenByToken(String stem) {
         try (Model m = Model.load(Path.of("../shared/models/" + stem + ".gguf"), 2)) {
+            KernelWarmup.await(m.llama.weights.formatSamples());
             int[] tokens = m.tokenizer.encode("The quick brown fox jumps over the lazy dog. def fibonacci(n): return n");
             int n = tokens.length;
+            assertTrue(n >= 16, "the prompt must fill a group of lanes");
 
             Llama.State single = m.llama.newState(n, 1, false);
             float[][] expected = new float[n][];

@@ -36,6 +36,7 @@ final class KernelChecks {
             checkRandom(t);
             checkZero(t);
             checkExtremes(t);
+            checkLanes(t);
         }
         NF4Checks.checkAll();
         checkHalfConversion();
@@ -64,6 +65,53 @@ final class KernelChecks {
             }
         }
         if (t == GGMLType.Q4_K && !quadDiffers) throw new AssertionError("Q4_K: the 4-row group order never changed a result");
+    }
+
+    /**
+     * A format's {@link LaneKernel} against its dot, bit for bit, for every token it takes: random,
+     * zero and extreme weights (codes at their limits, scales at ±65504), random and ±127 activations;
+     * an odd row range (the kernels go two rows at a time); and a batch whose complete groups of 4
+     * end inside a lane group, where the lanes must stop.
+     */
+    static void checkLanes(GGMLType t) {
+        if (!(WeightFormat.of(t) instanceof LaneKernel k)) return;
+        WeightFormat f = WeightFormat.of(t);
+        Random rnd = new Random(100 + t.ordinal());
+        int width = TokenLanes.WIDTH, tokens = 2 * width + 3;
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : lengths(t)) {
+                int rows = 7;
+                long rowBytes = t.bytesFor(n);
+                MemorySegment random = RandomWeights.matrix(t, rows, n, rnd, arena);
+                MemorySegment zero = arena.allocate(rowBytes * rows);
+                MemorySegment extreme = arena.allocate(rowBytes * rows);
+                for (int r = 0; r < rows; r++) {
+                    MemorySegment.copy(extremeRow(t, n, (byte) (r % 2 == 0 ? 0xFF : 0x80), r % 3 == 0 ? -65504f : 65504f, arena), 0, extreme, r * rowBytes, rowBytes);
+                }
+                Activation[] x = new Activation[tokens];
+                for (int i = 0; i < tokens; i++) {
+                    x[i] = new Activation(n);
+                    for (int j = 0; j < n; j++) x[i].f[j] = i % 5 == 4 ? (j % 3 == 0 ? -1000f : 1000f) : (float) rnd.nextGaussian();
+                    x[i].prepare(f.activationKind(), i < tokens - 3);
+                }
+                TokenLanes lanes = new TokenLanes();
+                if (lanes.fill(x, 0, tokens) != 2 * width) throw new AssertionError(t + ": lanes took " + lanes.tokens() + " of " + tokens + " tokens");
+                for (MemorySegment w : new MemorySegment[] {random, zero, extreme}) {
+                    float[][] out = new float[tokens][rows];
+                    k.matmul(w, rowBytes, n, lanes, out, 1, rows);
+                    for (int i = 0; i < lanes.tokens(); i++) {
+                        for (int r = 1; r < rows; r++) {
+                            float expected = f.dot(w, r * rowBytes, x[i], n);
+                            if (Float.floatToRawIntBits(out[i][r]) != Float.floatToRawIntBits(expected)) {
+                                throw new AssertionError(t + " n=" + n + " row " + r + " token " + i + " (" + VectorMath.BITS + " bits): lanes " + out[i][r] + " != dot " + expected);
+                            }
+                        }
+                    }
+                }
+                x[2 * width - 1].prepare(f.activationKind(), false);
+                if (lanes.fill(x, 0, tokens) != width) throw new AssertionError(t + ": lanes took a token outside the batch's groups of 4");
+            }
+        }
     }
 
     static void checkZero(GGMLType t) {

@@ -25,6 +25,13 @@ class VectorDotTest {
         KernelChecks.checkExtremes(t);
     }
 
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"Q8_0", "Q4_K"})
+    void laneKernelsEqualDotPerToken(GGMLType t) {
+        if (!(WeightFormat.of(t) instanceof LaneKernel)) throw new AssertionError(t + " has no lane kernel");
+        KernelChecks.checkLanes(t);
+    }
+
     @Test
     void halfConversionIsExactForEveryBitPattern() {
         KernelChecks.checkHalfConversion();

@@ -1,0 +1,21 @@
+package dev.vecllama.quant;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight format's batch kernel: rows against whole groups of tokens held in {@link TokenLanes},
+ * where lane t of every vector is token t. Each weight is unpacked to a float once per row and
+ * broadcast against a group of tokens, so the unpacking, which is most of a quantized dot's work, is
+ * shared by the group, and no horizontal sum is needed: lane t ends as token t's result.
+ *
+ * <p>The result is bit for bit what {@link WeightFormat#dot} gives each token: each lane performs the
+ * same float operations in the same order. The integer sums of the int8 dot products are computed
+ * with float FMAs instead, which is exact because every partial sum is an integer below 2^24.
+ */
+public interface LaneKernel {
+    /**
+     * {@code out[x.first() + k][r]} for every token k of {@code x} and rows {@code r0 ≤ r < r1} of the
+     * row-major matrix at {@code w} (rows {@code rowBytes} apart, {@code cols} weights each).
+     */
+    void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1);
+}

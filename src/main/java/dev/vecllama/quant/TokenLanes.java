@@ -1,0 +1,82 @@
+package dev.vecllama.quant;
+
+import dev.vecllama.activation.Activation;
+import dev.vecllama.activation.ActivationKind;
+
+/**
+ * A tile of a batch's int8 activations (Q8_0 or Q8_K form) transposed for the {@link LaneKernel}s:
+ * the tokens come in groups of {@link #WIDTH}, and within a group element i of token t sits at
+ * {@code i·WIDTH + t}, as a float (an int8 value is exact in one). Block scales and Q8_K's sums per
+ * 32 elements are laid out the same way. One per thread; the arrays grow to the largest tile seen and
+ * are reused, together with the per-row scratch the kernels unpack weights into.
+ */
+public final class TokenLanes {
+    /** Tokens per group: the lane count of the kernels' float vectors. */
+    public static final int WIDTH = VectorMath.FLOATS.length();
+
+    float[] values = new float[0];
+    float[] scales = new float[0];
+    float[] sums = new float[0];
+    /** Two rows' weights unpacked to floats, and their per-block constants, for the kernel running. */
+    float[] rows = new float[0];
+    float[] rowConstants = new float[0];
+    /** A kernel's per-lane partial results for two rows, before its final sum. */
+    final float[] partials = new float[16 * WIDTH];
+    private int first;
+    int groups;
+    int n;
+
+    /** The batch index of the first token held. */
+    public int first() {
+        return first;
+    }
+
+    /** Tokens held: whole groups. */
+    public int tokens() {
+        return groups * WIDTH;
+    }
+
+    /**
+     * Takes the whole groups of tokens {@code first ≤ t < end} of {@code x}, all prepared in the same
+     * int8 kind, as far as they belong to the batch's complete groups of 4 ({@link Activation#quad}:
+     * a kernel whose order depends on that, Q4_K's, then knows which one to follow); returns how many
+     * it took (none for other kinds).
+     */
+    public int fill(Activation[] x, int first, int end) {
+        ActivationKind kind = x[first].kind();
+        this.first = first;
+        int quads = first;
+        while (quads < end && x[quads].quad()) quads++;
+        groups = kind == ActivationKind.Q8_0 || kind == ActivationKind.Q8_K ? (quads - first) / WIDTH : 0;
+        if (groups == 0) return 0;
+        n = x[first].n;
+        int blocks = n / kind.blockSize, subs = n / 32;
+        values = grown(values, groups * n * WIDTH);
+        scales = grown(scales, groups * blocks * WIDTH);
+        if (kind == ActivationKind.Q8_K) sums = grown(sums, groups * subs * WIDTH);
+        for (int g = 0; g < groups; g++) {
+            for (int t = 0; t < WIDTH; t++) {
+                Activation a = x[first + g * WIDTH + t];
+                int v = g * n * WIDTH + t;
+                for (int i = 0; i < n; i++) values[v + i * WIDTH] = a.q[i];
+                int s = g * blocks * WIDTH + t;
+                for (int b = 0; b < blocks; b++) scales[s + b * WIDTH] = a.scale[b];
+                if (kind == ActivationKind.Q8_K) {
+                    int u = g * subs * WIDTH + t;
+                    for (int j = 0; j < subs; j++) sums[u + j * WIDTH] = a.sums[2 * j] + a.sums[2 * j + 1];
+                }
+            }
+        }
+        return tokens();
+    }
+
+    /** Scratch for two rows of {@code cols} weights and {@code constants} floats per row. */
+    void reserveRows(int cols, int constants) {
+        rows = grown(rows, 2 * cols);
+        rowConstants = grown(rowConstants, 2 * constants);
+    }
+
+    private static float[] grown(float[] a, int size) {
+        return a.length >= size ? a : new float[size];
+    }
+}
