@@ -219,7 +219,7 @@ public final class Q4_K implements WeightFormat, LaneKernel {
             c[cb + 1] = Float.float16ToFloat((short) (dd >>> 16));
             for (int j = 0; j < 8; j++) c[cb + 2 + j] = sub(m, j);
             for (int j = 0; j < 8; j += 2) {
-                FloatVector low = FloatVector.broadcast(F8, sub(sc, j)), high = FloatVector.broadcast(F8, sub(sc, j + 1));
+                FloatVector low = FloatVector.broadcast(F8, (float) sub(sc, j)), high = FloatVector.broadcast(F8, (float) sub(sc, j + 1));
                 int i = o + b * BLOCK + 32 * j;
                 for (int k = 0; k < 32; k += B8.length()) {
                     ByteVector q = ByteVector.fromMemorySegment(B8, w, p + QS + 16 * j + k, ByteOrder.LITTLE_ENDIAN);

@@ -95,13 +95,24 @@ public final class Q6_K implements WeightFormat {
         FloatVector acc = FloatVector.zero(F8);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
-            // The 16 group scales in two vectors of 8, loaded once: scalar reads from the mapped file
-            // cost several times a vector read in this loop.
-            IntVector first = scales(w, o + SCALES), second = scales(w, o + SCALES + 8);
             IntVector sumi = IntVector.zero(I8);
-            for (int c = 0; c < BLOCK / 32; c++) {
-                IntVector groupScales = IntVector.fromArray(I8, GROUP_LANES, 8 * (c & 3)).selectFrom(c < 4 ? first : second);
-                sumi = sumi.add(run(w, o, a.q, b * BLOCK, c).mul(groupScales));
+            // Run c: elements 32c .. 32c + 31, which share one quarter of a half, as (q − 32)·a summed
+            // into the 8 lanes of VectorMath.quadSums. The codes are unpacked two to a 16-bit lane; the
+            // masks keep each byte's bits from reaching its neighbour. Written here, not in a helper:
+            // dot → helper → quadSums → pairSum8 is one level of ours too many for C2.
+            for (int half = 0; half < 2; half++) {
+                // The half's 8 group scales in one vector read: scalar reads from the mapped file cost
+                // several times a vector read in this loop.
+                IntVector halfScales = scales(w, o + SCALES + 8 * half);
+                ShortVector qh = ShortVector.fromMemorySegment(S16, w, o + QH + 32 * half, ByteOrder.LITTLE_ENDIAN);
+                for (int r = 0; r < 4; r++) {
+                    ShortVector ql = ShortVector.fromMemorySegment(S16, w, o + QL + 64 * half + 32 * (r & 1), ByteOrder.LITTLE_ENDIAN);
+                    ShortVector q6 = ql.lanewise(VectorOperators.LSHR, 4 * (r >> 1)).and(LOW_NIBBLES)
+                            .or(qh.lanewise(VectorOperators.LSHR, 2 * r).and(TWO_BITS).lanewise(VectorOperators.LSHL, 4));
+                    IntVector run = VectorMath.quadSums(q6.and(LOW_BYTE).sub(OFFSET), q6.lanewise(VectorOperators.LSHR, 8).sub(OFFSET),
+                            VectorMath.int8Pairs(a.q, b * BLOCK + 128 * half + 32 * r));
+                    sumi = sumi.add(run.mul(IntVector.fromArray(I8, GROUP_LANES, 8 * r).selectFrom(halfScales)));
+                }
             }
             acc = VectorMath.toFloat8(sumi).fma(FloatVector.broadcast(F8, a.scale[b] * Half.f16Tail(w, o + D)), acc);
         }
@@ -114,22 +125,8 @@ public final class Q6_K implements WeightFormat {
     }
 
     /**
-     * For run c, which scale (of the 8 in {@code first} or {@code second}) each of its 8 lanes takes:
-     * lanes 0..3 hold elements of group 2c, lanes 4..7 of group 2c + 1.
+     * For run r of a half, which of the half's 8 group scales each of its 8 lanes takes: lanes 0..3
+     * hold elements of group 2r, lanes 4..7 of group 2r + 1.
      */
     private static final int[] GROUP_LANES = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7};
-
-    /**
-     * Run c (elements 32c .. 32c + 31, which share one quarter of a half) as (q − 32)·a summed into
-     * the 8 lanes of {@link VectorMath#quadSums}. The codes are unpacked two to a 16-bit lane; the
-     * masks keep each byte's bits from reaching its neighbour.
-     */
-    private static IntVector run(MemorySegment w, long o, byte[] q, int i, int c) {
-        int half = c / 4, r = c % 4;
-        ShortVector ql = ShortVector.fromMemorySegment(S16, w, o + QL + 64 * half + 32 * (r & 1), ByteOrder.LITTLE_ENDIAN);
-        ShortVector qh = ShortVector.fromMemorySegment(S16, w, o + QH + 32 * half, ByteOrder.LITTLE_ENDIAN);
-        ShortVector q6 = ql.lanewise(VectorOperators.LSHR, 4 * (r >> 1)).and(LOW_NIBBLES)
-                .or(qh.lanewise(VectorOperators.LSHR, 2 * r).and(TWO_BITS).lanewise(VectorOperators.LSHL, 4));
-        return VectorMath.quadSums(q6.and(LOW_BYTE).sub(OFFSET), q6.lanewise(VectorOperators.LSHR, 8).sub(OFFSET), VectorMath.int8Pairs(q, i + 32 * c));
-    }
 }
