@@ -179,29 +179,14 @@ public final class Q4_K implements WeightFormat, LaneKernel {
     }
 
     /**
-     * The 4-row gemm order only ({@link TokenLanes} holds nothing else), two rows at a time (an odd
-     * last row is computed twice). Per pair of sub-blocks, lane t sums its 64 products sc·q·a in four
+     * The 4-row gemm order only ({@link TokenLanes} holds nothing else). Per pair of sub-blocks, lane t sums its 64 products sc·q·a in four
      * chains (exact: every partial sum is an integer of at most 2·63·32·15·127 < 2^24, so the order
      * within the pair is free) and fma's the total and the pair's Σ m·(Σ a) into acc and accMin, as
      * {@link #dot} does.
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        int blocks = cols / BLOCK;
-        x.reserveRows(cols, CONSTANTS * blocks);
-        for (int r = r0; r < r1; r += 2) {
-            int r2 = Math.min(r + 1, r1 - 1);
-            unpackRow(w, r * rowBytes, blocks, x.rows, 0, x.rowConstants, 0);
-            unpackRow(w, r2 * rowBytes, blocks, x.rows, cols, x.rowConstants, CONSTANTS * blocks);
-            for (int g = 0; g < x.groups; g++) {
-                dotLanes(x, g, cols);
-                int first = x.first() + g * TokenLanes.WIDTH;
-                for (int t = 0; t < TokenLanes.WIDTH; t++) {
-                    out[first + t][r] = x.partials[t];
-                    out[first + t][r2] = x.partials[TokenLanes.WIDTH + t];
-                }
-            }
-        }
+        x.matmul(w, rowBytes, cols, cols / BLOCK, CONSTANTS, out, r0, r1, Q4_K::unpackRow, Q4_K::dotLanes);
     }
 
     /**
@@ -230,8 +215,8 @@ public final class Q4_K implements WeightFormat, LaneKernel {
         }
     }
 
-    /** Group g's tokens against the two unpacked rows: each row's results into {@code x.partials}. */
-    private static void dotLanes(TokenLanes x, int g, int n) {
+    /** Group g's tokens against the two unpacked rows. */
+    private static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
         int blocks = n / BLOCK, width = TokenLanes.WIDTH;
         float[] wf = x.rows, c = x.rowConstants, at = x.values, sums = x.sums;
         int v = g * n * width, u = g * (n / 32) * width;
@@ -268,5 +253,10 @@ public final class Q4_K implements WeightFormat, LaneKernel {
         }
         acc.sub(accMin).intoArray(x.partials, 0);
         acc2.sub(accMin2).intoArray(x.partials, width);
+        int first = x.first() + g * width;
+        for (int t = 0; t < width; t++) {
+            out[first + t][r] = x.partials[t];
+            out[first + t][r2] = x.partials[width + t];
+        }
     }
 }

@@ -1,6 +1,8 @@
 package dev.vecllama.quant;
 
+import static dev.vecllama.quant.VectorMath.B8;
 import static dev.vecllama.quant.VectorMath.F8;
+import static dev.vecllama.quant.VectorMath.FLOATS;
 import static dev.vecllama.quant.VectorMath.I8;
 import static dev.vecllama.quant.VectorMath.S16;
 
@@ -29,7 +31,7 @@ import jdk.incubator.vector.VectorOperators;
  * (its maddubs + madd), then {@code acc = fma(d_a·d, (float) sumi, acc)} per lane, super-blocks in
  * order, and {@link VectorMath#hsum8}. Both paths below compute exactly that.
  */
-public final class Q6_K implements WeightFormat {
+public final class Q6_K implements WeightFormat, LaneKernel {
     public static final Q6_K INSTANCE = new Q6_K();
 
     static final int BLOCK = 256;
@@ -40,6 +42,9 @@ public final class Q6_K implements WeightFormat {
     private static final ShortVector TWO_BITS = ShortVector.broadcast(S16, (short) 0x0303);
     private static final ShortVector LOW_BYTE = ShortVector.broadcast(S16, (short) 0x00FF);
     private static final ShortVector OFFSET = ShortVector.broadcast(S16, (short) 32);
+    private static final ByteVector NIBBLE = ByteVector.broadcast(B8, (byte) 0x0F);
+    private static final ByteVector TWO = ByteVector.broadcast(B8, (byte) 3);
+    private static final FloatVector FLOAT_OFFSET = FloatVector.broadcast(F8, 32f);
 
     private Q6_K() {}
 
@@ -129,4 +134,67 @@ public final class Q6_K implements WeightFormat {
      * hold elements of group 2r, lanes 4..7 of group 2r + 1.
      */
     private static final int[] GROUP_LANES = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7};
+
+    /**
+     * Lane t follows {@link #dot} for token t: per super-block, 8 sums (lane l: elements 4l .. 4l + 3
+     * of each of the 8 runs of 32) of scale·(q − 32)·a, exact (32 products of at most 128·32·127 stay
+     * below 2^24), each fma'd with d_a·d into its own accumulator, then {@link VectorMath#hsum8}'s order.
+     */
+    @Override
+    public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
+        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q6_K::unpackRow, Q6_K::dotLanes);
+    }
+
+    /** A row's weights as floats scale·(q − 32) (exact integers) into {@code wf[o ..]}, each super-block's d into {@code d[od ..]}. */
+    private static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] d, int od) {
+        for (int b = 0; b < blocks; b++) {
+            long p = off + (long) b * BLOCK_BYTES;
+            d[od + b] = Half.f16Tail(w, p + D);
+            for (int half = 0; half < 2; half++) {
+                for (int r = 0; r < 4; r++) {
+                    for (int k = 0; k < 32; k += B8.length()) {
+                        ByteVector ql = ByteVector.fromMemorySegment(B8, w, p + QL + 64 * half + 32 * (r & 1) + k, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector qh = ByteVector.fromMemorySegment(B8, w, p + QH + 32 * half + k, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector q = ql.lanewise(VectorOperators.LSHR, 4 * (r >> 1)).and(NIBBLE)
+                                .or(qh.lanewise(VectorOperators.LSHR, 2 * r).and(TWO).lanewise(VectorOperators.LSHL, 4));
+                        float scale = w.get(ValueLayout.JAVA_BYTE, p + SCALES + 8 * half + 2 * r + k / 16);
+                        ((FloatVector) q.convertShape(VectorOperators.B2F, F8, 0)).sub(FLOAT_OFFSET).mul(scale)
+                                .intoArray(wf, o + b * BLOCK + 128 * half + 32 * r + k);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Group g's tokens against the two unpacked rows. */
+    private static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
+        int blocks = n / BLOCK, width = TokenLanes.WIDTH;
+        float[] wf = x.rows, d = x.rowConstants, at = x.values;
+        int v = g * n * width, s = g * blocks * width;
+        FloatVector zero = FloatVector.zero(FLOATS);
+        for (int l = 0; l < 8; l++) {
+            FloatVector acc = zero, acc2 = zero;
+            for (int b = 0; b < blocks; b++) {
+                FloatVector p0 = zero, p1 = zero, q0 = zero, q1 = zero;
+                for (int k = b * BLOCK + 4 * l; k < (b + 1) * BLOCK; k += 32) {
+                    FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + k * width), x1 = FloatVector.fromArray(FLOATS, at, v + (k + 1) * width);
+                    FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (k + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (k + 3) * width);
+                    p0 = x0.fma(FloatVector.broadcast(FLOATS, wf[k]), p0);
+                    q0 = x0.fma(FloatVector.broadcast(FLOATS, wf[n + k]), q0);
+                    p1 = x1.fma(FloatVector.broadcast(FLOATS, wf[k + 1]), p1);
+                    q1 = x1.fma(FloatVector.broadcast(FLOATS, wf[n + k + 1]), q1);
+                    p0 = x2.fma(FloatVector.broadcast(FLOATS, wf[k + 2]), p0);
+                    q0 = x2.fma(FloatVector.broadcast(FLOATS, wf[n + k + 2]), q0);
+                    p1 = x3.fma(FloatVector.broadcast(FLOATS, wf[k + 3]), p1);
+                    q1 = x3.fma(FloatVector.broadcast(FLOATS, wf[n + k + 3]), q1);
+                }
+                FloatVector da = FloatVector.fromArray(FLOATS, x.scales, s + b * width);
+                acc = p0.add(p1).fma(da.mul(FloatVector.broadcast(FLOATS, d[b])), acc);
+                acc2 = q0.add(q1).fma(da.mul(FloatVector.broadcast(FLOATS, d[blocks + b])), acc2);
+            }
+            acc.intoArray(x.partials, l * width);
+            acc2.intoArray(x.partials, (8 + l) * width);
+        }
+        x.storeHsum8(out, g, r, r2);
+    }
 }

@@ -82,34 +82,12 @@ public final class Q8_0 implements WeightFormat, LaneKernel {
     }
 
     /**
-     * Two rows at a time, so that each token vector loaded serves both (an odd last row is computed
-     * twice). Lane t follows {@link #dot} for token t: per block, 8 sums of 4 products (exact, at most
+     * Lane t follows {@link #dot} for token t: per block, 8 sums of 4 products (exact, at most
      * 4·128·127), each fma'd with d_w·d_a into its own accumulator, then {@link VectorMath#hsum8}'s order.
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        int blocks = cols / BLOCK;
-        x.reserveRows(cols, blocks);
-        for (int r = r0; r < r1; r += 2) {
-            int r2 = Math.min(r + 1, r1 - 1);
-            unpackRow(w, r * rowBytes, blocks, x.rows, 0, x.rowConstants, 0);
-            unpackRow(w, r2 * rowBytes, blocks, x.rows, cols, x.rowConstants, blocks);
-            for (int g = 0; g < x.groups; g++) {
-                dotLanes(x, g, cols);
-                float[] p = x.partials;
-                int first = x.first() + g * TokenLanes.WIDTH;
-                for (int row = 0; row < 2; row++) {
-                    int l = 8 * row * TokenLanes.WIDTH, result = row == 0 ? r : r2;
-                    FloatVector s = lane(p, l, 0).add(lane(p, l, 4)).add(lane(p, l, 2).add(lane(p, l, 6)))
-                            .add(lane(p, l, 1).add(lane(p, l, 5)).add(lane(p, l, 3).add(lane(p, l, 7))));
-                    for (int t = 0; t < TokenLanes.WIDTH; t++) out[first + t][result] = s.lane(t);
-                }
-            }
-        }
-    }
-
-    private static FloatVector lane(float[] partials, int base, int l) {
-        return FloatVector.fromArray(FLOATS, partials, base + l * TokenLanes.WIDTH);
+        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0::unpackRow, Q8_0::dotLanes);
     }
 
     /** A row's weights as floats into {@code wf[o ..]}, its block scales into {@code d[od ..]}. */
@@ -124,8 +102,8 @@ public final class Q8_0 implements WeightFormat, LaneKernel {
         }
     }
 
-    /** Group g's tokens against the two unpacked rows: lane l's accumulator of each row into {@code x.partials}. */
-    private static void dotLanes(TokenLanes x, int g, int n) {
+    /** Group g's tokens against the two unpacked rows. */
+    private static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
         int blocks = n / BLOCK, width = TokenLanes.WIDTH;
         float[] wf = x.rows, d = x.rowConstants, at = x.values;
         int v = g * n * width, s = g * blocks * width;
@@ -149,5 +127,6 @@ public final class Q8_0 implements WeightFormat, LaneKernel {
             acc.intoArray(x.partials, l * width);
             acc2.intoArray(x.partials, (8 + l) * width);
         }
+        x.storeHsum8(out, g, r, r2);
     }
 }

@@ -1,7 +1,11 @@
 package dev.vecllama.quant;
 
+import static dev.vecllama.quant.VectorMath.FLOATS;
+
 import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * A tile of a batch's int8 activations (Q8_0 or Q8_K form) transposed for the {@link LaneKernel}s:
@@ -70,10 +74,49 @@ public final class TokenLanes {
         return tokens();
     }
 
-    /** Scratch for two rows of {@code cols} weights and {@code constants} floats per row. */
-    void reserveRows(int cols, int constants) {
+    /** Unpacks one row's weights to floats at {@code wf[o ..]} and its per-block constants at {@code c[oc ..]}. */
+    interface RowUnpacker {
+        void unpack(MemorySegment w, long off, int blocks, float[] wf, int o, float[] c, int oc);
+    }
+
+    /** Runs group g's tokens against rows r and r2, unpacked at {@code rows[0 ..]} and {@code rows[cols ..]}, into {@code out}. */
+    interface GroupKernel {
+        void run(TokenLanes x, int g, int cols, float[][] out, int r, int r2);
+    }
+
+    /**
+     * The frame every lane kernel shares: rows two at a time (each token vector loaded then serves
+     * both; an odd last row is computed twice), each pair unpacked once for all groups.
+     */
+    void matmul(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
+                RowUnpacker unpacker, GroupKernel kernel) {
         rows = grown(rows, 2 * cols);
-        rowConstants = grown(rowConstants, 2 * constants);
+        rowConstants = grown(rowConstants, 2 * blocks * constantsPerBlock);
+        for (int r = r0; r < r1; r += 2) {
+            int r2 = Math.min(r + 1, r1 - 1);
+            unpacker.unpack(w, r * rowBytes, blocks, rows, 0, rowConstants, 0);
+            unpacker.unpack(w, r2 * rowBytes, blocks, rows, cols, rowConstants, blocks * constantsPerBlock);
+            for (int g = 0; g < groups; g++) kernel.run(this, g, cols, out, r, r2);
+        }
+    }
+
+    /**
+     * For the kernels that keep 8 accumulators per row (llama.cpp's 8 float lanes, lane l of row h at
+     * {@code partials[(8h + l)·WIDTH ..]}): folds them in {@link VectorMath#hsum8}'s order and stores
+     * group g's results for rows r and r2.
+     */
+    void storeHsum8(float[][] out, int g, int r, int r2) {
+        int first = this.first + g * WIDTH;
+        for (int h = 0; h < 2; h++) {
+            int l = 8 * h * WIDTH, row = h == 0 ? r : r2;
+            FloatVector s = partial(l, 0).add(partial(l, 4)).add(partial(l, 2).add(partial(l, 6)))
+                    .add(partial(l, 1).add(partial(l, 5)).add(partial(l, 3).add(partial(l, 7))));
+            for (int t = 0; t < WIDTH; t++) out[first + t][row] = s.lane(t);
+        }
+    }
+
+    private FloatVector partial(int base, int l) {
+        return FloatVector.fromArray(FLOATS, partials, base + l * WIDTH);
     }
 
     private static float[] grown(float[] a, int size) {
