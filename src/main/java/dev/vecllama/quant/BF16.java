@@ -6,7 +6,7 @@ import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 
 /** bfloat16 weights (the high half of an f32), multiplied against bf16-rounded activations in f32. */
-public final class BF16 implements WeightFormat {
+public final class BF16 implements WeightFormat, LaneKernel {
     public static final BF16 INSTANCE = new BF16();
 
     private BF16() {}
@@ -34,5 +34,10 @@ public final class BF16 implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
         return HalfFloatDot.dot(w, offset, a.rounded, n, true);
+    }
+
+    @Override
+    public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
+        HalfFloatDot.matmul(w, rowBytes, cols, x, out, r0, r1, true);
     }
 }

@@ -6,7 +6,7 @@ import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 
 /** IEEE half-precision weights, multiplied (like llama.cpp) against f16-rounded activations in f32. */
-public final class F16 implements WeightFormat {
+public final class F16 implements WeightFormat, LaneKernel {
     public static final F16 INSTANCE = new F16();
 
     private F16() {}
@@ -34,5 +34,10 @@ public final class F16 implements WeightFormat {
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
         return HalfFloatDot.dot(w, offset, a.halfScaled, n, false);
+    }
+
+    @Override
+    public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
+        HalfFloatDot.matmul(w, rowBytes, cols, x, out, r0, r1, false);
     }
 }

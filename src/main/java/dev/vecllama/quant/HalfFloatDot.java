@@ -1,6 +1,7 @@
 package dev.vecllama.quant;
 
 import static dev.vecllama.quant.VectorMath.F8;
+import static dev.vecllama.quant.VectorMath.FLOATS;
 
 import dev.vecllama.activation.Activation;
 import java.lang.foreign.MemorySegment;
@@ -63,5 +64,79 @@ final class HalfFloatDot {
         float s = 0;
         for (; i < n; i++) s += (scaled ? weight(w, off, i, bf16) / Half.F16_SCALE : weight(w, off, i, bf16)) * x[i];
         return s;
+    }
+
+    /**
+     * The lane kernel of both formats. Lane t follows {@link #dot} for token t: 16 accumulators per
+     * row (element i into accumulator i mod 16), folded 16 → 8 → {@link VectorMath#hsum8}'s order,
+     * plus the plain sum of the elements past the last multiple of 16.
+     */
+    static void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1, boolean bf16) {
+        x.matmul(w, rowBytes, cols, cols, 0, out, r0, r1, bf16 ? HalfFloatDot::unpackBF16 : HalfFloatDot::unpackF16, HalfFloatDot::dotLanes);
+    }
+
+    /** A row of n f16 weights as floats into {@code wf[o ..]}. */
+    private static void unpackF16(MemorySegment w, long off, int n, float[] wf, int o, float[] unused, int unusedOffset) {
+        int i = 0;
+        for (; i + F8.length() <= n; i += F8.length()) Half.f16sScaled(w, off + 2L * i).mul(Half.F16_SCALE).intoArray(wf, o + i);
+        for (; i < n; i++) wf[o + i] = Half.f16(w, off + 2L * i);
+    }
+
+    /** A row of n bf16 weights as floats into {@code wf[o ..]}. */
+    private static void unpackBF16(MemorySegment w, long off, int n, float[] wf, int o, float[] unused, int unusedOffset) {
+        int i = 0;
+        for (; i + F8.length() <= n; i += F8.length()) Half.bf16s(w, off + 2L * i).intoArray(wf, o + i);
+        for (; i < n; i++) wf[o + i] = Half.bf16(w, off + 2L * i);
+    }
+
+    /**
+     * Group g's tokens against the two unpacked rows. Four of the 16 accumulators of each row at a
+     * time: 8 independent FMA chains, enough to hide the FMA latency.
+     */
+    private static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
+        int width = TokenLanes.WIDTH, full = n / LANES * LANES;
+        float[] wf = x.rows, at = x.values, p = x.partials;
+        int v = g * n * width;
+        FloatVector zero = FloatVector.zero(FLOATS);
+        for (int l = 0; l < LANES; l += 4) {
+            FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+            for (int i = l; i < full; i += LANES) {
+                FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + i * width), x1 = FloatVector.fromArray(FLOATS, at, v + (i + 1) * width);
+                FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (i + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (i + 3) * width);
+                a0 = x0.fma(FloatVector.broadcast(FLOATS, wf[i]), a0);
+                b0 = x0.fma(FloatVector.broadcast(FLOATS, wf[n + i]), b0);
+                a1 = x1.fma(FloatVector.broadcast(FLOATS, wf[i + 1]), a1);
+                b1 = x1.fma(FloatVector.broadcast(FLOATS, wf[n + i + 1]), b1);
+                a2 = x2.fma(FloatVector.broadcast(FLOATS, wf[i + 2]), a2);
+                b2 = x2.fma(FloatVector.broadcast(FLOATS, wf[n + i + 2]), b2);
+                a3 = x3.fma(FloatVector.broadcast(FLOATS, wf[i + 3]), a3);
+                b3 = x3.fma(FloatVector.broadcast(FLOATS, wf[n + i + 3]), b3);
+            }
+            a0.intoArray(p, l * width);
+            a1.intoArray(p, (l + 1) * width);
+            a2.intoArray(p, (l + 2) * width);
+            a3.intoArray(p, (l + 3) * width);
+            b0.intoArray(p, (LANES + l) * width);
+            b1.intoArray(p, (LANES + l + 1) * width);
+            b2.intoArray(p, (LANES + l + 2) * width);
+            b3.intoArray(p, (LANES + l + 3) * width);
+        }
+        int first = x.first() + g * width;
+        for (int h = 0; h < 2; h++) {
+            int base = h * LANES * width, row = h == 0 ? r : r2;
+            FloatVector f0 = folded(p, base, 0), f1 = folded(p, base, 1), f2 = folded(p, base, 2), f3 = folded(p, base, 3);
+            FloatVector f4 = folded(p, base, 4), f5 = folded(p, base, 5), f6 = folded(p, base, 6), f7 = folded(p, base, 7);
+            FloatVector s = f0.add(f4).add(f2.add(f6)).add(f1.add(f5).add(f3.add(f7)));
+            FloatVector tail = zero;
+            for (int i = full; i < n; i++) tail = tail.add(FloatVector.fromArray(FLOATS, at, v + i * width).mul(wf[h * n + i]));
+            s.add(tail).intoArray(p, 0);
+            for (int t = 0; t < width; t++) out[first + t][row] = p[t];
+        }
+    }
+
+    /** Accumulators l and l + 8 of the row at {@code base}, added: _mm512_reduce_add_ps's first fold. */
+    private static FloatVector folded(float[] p, int base, int l) {
+        int width = TokenLanes.WIDTH;
+        return FloatVector.fromArray(FLOATS, p, base + l * width).add(FloatVector.fromArray(FLOATS, p, base + (l + 8) * width));
     }
 }

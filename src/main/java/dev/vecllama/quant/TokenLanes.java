@@ -8,10 +8,10 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * A tile of a batch's int8 activations (Q8_0 or Q8_K form) transposed for the {@link LaneKernel}s:
- * the tokens come in groups of {@link #WIDTH}, and within a group element i of token t sits at
- * {@code i·WIDTH + t}, as a float (an int8 value is exact in one). Block scales and Q8_K's sums per
- * 32 elements are laid out the same way. One per thread; the arrays grow to the largest tile seen and
+ * A tile of a batch's activations transposed for the {@link LaneKernel}s: the tokens come in groups
+ * of {@link #WIDTH}, and within a group element i of token t sits at {@code i·WIDTH + t}, as a float:
+ * the int8 value (exact in a float) for the Q8_0 and Q8_K forms, the rounded value for F16 and BF16.
+ * Block scales and Q8_K's sums per 32 elements are laid out the same way. One per thread; the arrays grow to the largest tile seen and
  * are reused, together with the per-row scratch the kernels unpack weights into.
  */
 public final class TokenLanes {
@@ -24,8 +24,8 @@ public final class TokenLanes {
     /** Two rows' weights unpacked to floats, and their per-block constants, for the kernel running. */
     float[] rows = new float[0];
     float[] rowConstants = new float[0];
-    /** A kernel's per-lane partial results for two rows, before its final sum. */
-    final float[] partials = new float[16 * WIDTH];
+    /** A kernel's per-lane partial results for two rows (up to 16 accumulators each), before its final sum. */
+    final float[] partials = new float[32 * WIDTH];
     private int first;
     int groups;
     int n;
@@ -42,29 +42,34 @@ public final class TokenLanes {
 
     /**
      * Takes the whole groups of tokens {@code first ≤ t < end} of {@code x}, all prepared in the same
-     * int8 kind, as far as they belong to the batch's complete groups of 4 ({@link Activation#quad}:
-     * a kernel whose order depends on that, Q4_K's, then knows which one to follow); returns how many
-     * it took (none for other kinds).
+     * kind, as far as they belong to the batch's complete groups of 4 ({@link Activation#quad}: a
+     * kernel whose order depends on that, Q4_K's, then knows which one to follow); returns how many
+     * it took (none for F32, which has no lane kernel).
      */
     public int fill(Activation[] x, int first, int end) {
         ActivationKind kind = x[first].kind();
         this.first = first;
         int quads = first;
         while (quads < end && x[quads].quad()) quads++;
-        groups = kind == ActivationKind.Q8_0 || kind == ActivationKind.Q8_K ? (quads - first) / WIDTH : 0;
+        groups = kind == ActivationKind.F32 ? 0 : (quads - first) / WIDTH;
         if (groups == 0) return 0;
         n = x[first].n;
+        boolean int8 = kind == ActivationKind.Q8_0 || kind == ActivationKind.Q8_K;
         int blocks = n / kind.blockSize, subs = n / 32;
         values = grown(values, groups * n * WIDTH);
-        scales = grown(scales, groups * blocks * WIDTH);
+        if (int8) scales = grown(scales, groups * blocks * WIDTH);
         if (kind == ActivationKind.Q8_K) sums = grown(sums, groups * subs * WIDTH);
         for (int g = 0; g < groups; g++) {
             for (int t = 0; t < WIDTH; t++) {
                 Activation a = x[first + g * WIDTH + t];
                 int v = g * n * WIDTH + t;
-                for (int i = 0; i < n; i++) values[v + i * WIDTH] = a.q[i];
-                int s = g * blocks * WIDTH + t;
-                for (int b = 0; b < blocks; b++) scales[s + b * WIDTH] = a.scale[b];
+                if (int8) {
+                    for (int i = 0; i < n; i++) values[v + i * WIDTH] = a.q[i];
+                    int s = g * blocks * WIDTH + t;
+                    for (int b = 0; b < blocks; b++) scales[s + b * WIDTH] = a.scale[b];
+                } else {
+                    for (int i = 0; i < n; i++) values[v + i * WIDTH] = a.rounded[i];
+                }
                 if (kind == ActivationKind.Q8_K) {
                     int u = g * subs * WIDTH + t;
                     for (int j = 0; j < subs; j++) sums[u + j * WIDTH] = a.sums[2 * j] + a.sums[2 * j + 1];
