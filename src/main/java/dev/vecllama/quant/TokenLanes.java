@@ -116,7 +116,9 @@ public final class TokenLanes {
             int l = 8 * h * WIDTH, row = h == 0 ? r : r2;
             FloatVector s = partial(l, 0).add(partial(l, 4)).add(partial(l, 2).add(partial(l, 6)))
                     .add(partial(l, 1).add(partial(l, 5)).add(partial(l, 3).add(partial(l, 7))));
-            for (int t = 0; t < WIDTH; t++) out[first + t][row] = s.lane(t);
+            // Lanes leave through memory: lane(t) one at a time costs a shuffle each.
+            s.intoArray(partials, 0);
+            for (int t = 0; t < WIDTH; t++) out[first + t][row] = partials[t];
         }
     }
 
