@@ -1,5 +1,12 @@
 package dev.vecllama.kernel;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The exponential llama.cpp's CPU backend uses for SiLU on AVX-512 machines: a degree-5
  * polynomial after range reduction (max error about 1.5 ulp), not the C library's expf. We use the
@@ -59,6 +66,78 @@ public final class Exp {
         double y = Math.fma(C2, r, 1);
         y = Math.fma(z, r2, y);
         return (float) (y * s);
+    }
+
+    /*
+     * libmExpfSum evaluates libmExpf eight lanes at a time: floats widened to 512-bit double
+     * vectors, the same double operations in the same order, the table held in four vectors and read
+     * with one-table permutes (the two-table selectFrom, one vpermi2q per half, is JDK 24 API and
+     * the build targets 22). With narrower vectors the lookup would take eight or sixteen table
+     * vectors, so there the loop stays scalar.
+     */
+    private static final boolean VECTOR = DoubleVector.SPECIES_PREFERRED.length() >= 8;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Double> D8 = DoubleVector.SPECIES_512;
+    private static final VectorSpecies<Long> L8 = LongVector.SPECIES_512;
+    private static final LongVector TABLE_0 = LongVector.fromArray(L8, EXP2_TABLE, 0);
+    private static final LongVector TABLE_1 = LongVector.fromArray(L8, EXP2_TABLE, 8);
+    private static final LongVector TABLE_2 = LongVector.fromArray(L8, EXP2_TABLE, 16);
+    private static final LongVector TABLE_3 = LongVector.fromArray(L8, EXP2_TABLE, 24);
+    private static final LongVector LANE_BITS = LongVector.broadcast(L8, 7);
+    private static final LongVector BIT_3 = LongVector.broadcast(L8, 8);
+    private static final LongVector BIT_4 = LongVector.broadcast(L8, 16);
+    private static final DoubleVector V_INV_LN2_N = DoubleVector.broadcast(D8, INV_LN2_N);
+    private static final DoubleVector V_SHIFT = DoubleVector.broadcast(D8, SHIFT);
+    private static final DoubleVector V_C0 = DoubleVector.broadcast(D8, C0);
+    private static final DoubleVector V_C1 = DoubleVector.broadcast(D8, C1);
+    private static final DoubleVector V_C2 = DoubleVector.broadcast(D8, C2);
+    private static final DoubleVector V_ONE = DoubleVector.broadcast(D8, 1);
+    private static final FloatVector OVERFLOW = FloatVector.broadcast(F8, 0x1.62e42ep6f);
+    private static final FloatVector UNDERFLOW = FloatVector.broadcast(F8, -0x1.9fe368p6f);
+    private static final FloatVector INFINITY = FloatVector.broadcast(F8, Float.POSITIVE_INFINITY);
+    private static final FloatVector ZERO = FloatVector.zero(F8);
+
+    /**
+     * Sets {@code x[i] = libmExpf(x[i] - shift)} for i in [from, to), bit for bit, and returns the
+     * float sum of the new values added in index order: a softmax's weights and denominator.
+     */
+    public static float libmExpfSum(float[] x, float shift, int from, int to) {
+        int i = from;
+        float sum = 0;
+        if (VECTOR) {
+            FloatVector shiftV = FloatVector.broadcast(F8, shift);
+            for (int end = from + F8.loopBound(to - from); i < end; i += F8.length()) {
+                FloatVector xf = FloatVector.fromArray(F8, x, i).sub(shiftV);
+                DoubleVector xd = (DoubleVector) xf.convertShape(VectorOperators.F2D, D8, 0);
+                DoubleVector kd = xd.fma(V_INV_LN2_N, V_SHIFT);
+                LongVector ki = kd.reinterpretAsLongs();
+                DoubleVector r = xd.fma(V_INV_LN2_N, kd.sub(V_SHIFT).neg());
+                // Bits 0-2 of the index pick the lane, bits 3 and 4 the table vector.
+                LongVector lane = ki.and(LANE_BITS);
+                VectorMask<Long> odd = ki.and(BIT_3).eq(BIT_3);
+                LongVector t = lane.selectFrom(TABLE_0).blend(lane.selectFrom(TABLE_1), odd)
+                        .blend(lane.selectFrom(TABLE_2).blend(lane.selectFrom(TABLE_3), odd), ki.and(BIT_4).eq(BIT_4));
+                DoubleVector s = t.add(ki.lanewise(VectorOperators.LSHL, 47)).reinterpretAsDoubles();
+                DoubleVector z = r.fma(V_C0, V_C1);
+                DoubleVector r2 = r.mul(r);
+                DoubleVector y = z.fma(r2, r.fma(V_C2, V_ONE));
+                FloatVector e = (FloatVector) y.mul(s).convertShape(VectorOperators.D2F, F8, 0);
+                // A NaN would mostly survive the arithmetic too, but which operand's payload an fma
+                // keeps is the hardware's choice; the scalar function returns its argument.
+                e.blend(INFINITY, xf.compare(VectorOperators.GT, OVERFLOW))
+                        .blend(ZERO, xf.compare(VectorOperators.LT, UNDERFLOW))
+                        .blend(xf, xf.compare(VectorOperators.NE, xf))
+                        .intoArray(x, i);
+                // The in-order sum is a chain of dependent adds that takes as long as the vector
+                // work; adding each block here, rather than in a loop of its own, overlaps the two.
+                for (int j = i; j < i + F8.length(); j++) sum += x[j];
+            }
+        }
+        for (; i < to; i++) {
+            x[i] = libmExpf(x[i] - shift);
+            sum += x[i];
+        }
+        return sum;
     }
 
     /** x · sigmoid(x), computed as x / (1 + e^−x). */

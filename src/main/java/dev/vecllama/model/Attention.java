@@ -69,11 +69,7 @@ final class Attention {
             scores[p] = dot * scale;
             max = Math.max(max, scores[p]);
         }
-        float sum = 0;
-        for (int p = 0; p <= last; p++) {
-            scores[p] = Exp.libmExpf(scores[p] - max);
-            sum += scores[p];
-        }
+        float sum = Exp.libmExpfSum(scores, max, 0, last + 1);
         float inv = 1f / sum;
         java.util.Arrays.fill(out, oo, oo + hd, 0f);
         for (int p = 0; p <= last; p++) {
