@@ -23,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The forward pass's own matrix product path ({@link MatMulJob} on the persistent {@link ThreadPool})
- * at 1 and 2 threads, for decode (1 token) and a prompt tile (32 tokens), on TinyLlama's FFN shape.
+ * at 1 and 2 threads, for decode (1 token) and a prompt tile (32 tokens: two groups of 16 for the
+ * formats' lane kernels at 512 bits, Q4_K's 4-row gemm order), on TinyLlama's FFN shape.
  * Counters (MatvecBench.Rates): {@code gbPerS} of weights streamed, {@code gflopPerS}.
  *
  * <pre>mvn -q -B -Pjmh verify -Djmh.args="ThreadedMatmulBench -p type=Q4_K"</pre>
@@ -35,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class ThreadedMatmulBench {
-    @Param({"F16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @Param({"F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     public String type;
 
     @Param({"1", "2"})

@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * would cost a horizontal sum per block of 32: the orders differ by float rounding only (the
  * reference tests' tolerances), and both paths below agree bit for bit.
  */
-public final class Q4_0 implements WeightFormat {
+public final class Q4_0 implements WeightFormat, LaneKernel {
     public static final Q4_0 INSTANCE = new Q4_0();
 
     static final int BLOCK = 32;
@@ -39,6 +39,8 @@ public final class Q4_0 implements WeightFormat {
     private static final VectorSpecies<Short> SHORTS = VectorMath.S16;
     private static final ShortVector LOW_NIBBLE = ShortVector.broadcast(SHORTS, (short) 0x0F);
     private static final ShortVector EIGHT = ShortVector.broadcast(SHORTS, (short) 8);
+    private static final ByteVector NIBBLE = ByteVector.broadcast(VectorMath.B8, (byte) 0x0F);
+    private static final FloatVector EIGHT_F = FloatVector.broadcast(F8, 8f);
 
     private Q4_0() {}
 
@@ -105,5 +107,27 @@ public final class Q4_0 implements WeightFormat {
     /** 16 int8 activations from {@code q[i]}, widened. */
     private static ShortVector int8(byte[] q, int i) {
         return (ShortVector) ByteVector.fromArray(BYTES, q, i).convertShape(VectorOperators.B2S, SHORTS, 0);
+    }
+
+    /** Accumulator m of a block takes elements 2m, 2m + 1, 2m + 16, 2m + 17 (see the class comment). */
+    private static final int[] LANE_ORDER = java.util.stream.IntStream.range(0, BLOCK).map(i -> 2 * (i / 4) + (i & 1) + 16 * ((i / 2) & 1)).toArray();
+
+    /** Lane t follows {@link #dot} for token t, with Q8_0's lane kernel in this format's element order. */
+    @Override
+    public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
+        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q4_0::unpackRow, (t, g, n, o, r, r2) -> Q8_0.dotLanes(t, g, n, o, r, r2, LANE_ORDER));
+    }
+
+    /** A row's weights as floats q − 8 into {@code wf[o ..]}, its block scales into {@code d[od ..]}. */
+    private static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] d, int od) {
+        for (int b = 0; b < blocks; b++) {
+            long p = off + (long) b * BLOCK_BYTES;
+            d[od + b] = Half.f16Head(w, p);
+            for (int c = 0; c < BLOCK / 2; c += VectorMath.B8.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(VectorMath.B8, w, p + QS + c, ByteOrder.LITTLE_ENDIAN);
+                ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F8, 0)).sub(EIGHT_F).intoArray(wf, o + b * BLOCK + c);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F8, 0)).sub(EIGHT_F).intoArray(wf, o + b * BLOCK + 16 + c);
+            }
+        }
     }
 }

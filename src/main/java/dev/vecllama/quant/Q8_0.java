@@ -87,7 +87,7 @@ public final class Q8_0 implements WeightFormat, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0::unpackRow, Q8_0::dotLanes);
+        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0::unpackRow, (t, g, n, o, r, r2) -> dotLanes(t, g, n, o, r, r2, IN_ORDER));
     }
 
     /** A row's weights as floats into {@code wf[o ..]}, its block scales into {@code d[od ..]}. */
@@ -102,24 +102,32 @@ public final class Q8_0 implements WeightFormat, LaneKernel {
         }
     }
 
-    /** Group g's tokens against the two unpacked rows. */
-    private static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
+    /** Accumulator l of a block takes its elements 4l .. 4l + 3. */
+    private static final int[] IN_ORDER = java.util.stream.IntStream.range(0, BLOCK).toArray();
+
+    /**
+     * Group g's tokens against the two unpacked rows, for the formats with blocks of 32 and 8
+     * accumulators per row, each taking 4 elements of every block: accumulator l the elements
+     * {@code order[4l .. 4l + 3]}.
+     */
+    static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2, int[] order) {
         int blocks = n / BLOCK, width = TokenLanes.WIDTH;
         float[] wf = x.rows, d = x.rowConstants, at = x.values;
         int v = g * n * width, s = g * blocks * width;
         for (int l = 0; l < 8; l++) {
             FloatVector acc = FloatVector.zero(FLOATS), acc2 = acc;
+            int e0 = order[4 * l], e1 = order[4 * l + 1], e2 = order[4 * l + 2], e3 = order[4 * l + 3];
             for (int b = 0; b < blocks; b++) {
-                int k = b * BLOCK + 4 * l;
-                FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + k * width), x1 = FloatVector.fromArray(FLOATS, at, v + (k + 1) * width);
-                FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (k + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (k + 3) * width);
-                FloatVector p = x0.mul(FloatVector.broadcast(FLOATS, wf[k])), q = x0.mul(FloatVector.broadcast(FLOATS, wf[n + k]));
-                p = x1.fma(FloatVector.broadcast(FLOATS, wf[k + 1]), p);
-                q = x1.fma(FloatVector.broadcast(FLOATS, wf[n + k + 1]), q);
-                p = x2.fma(FloatVector.broadcast(FLOATS, wf[k + 2]), p);
-                q = x2.fma(FloatVector.broadcast(FLOATS, wf[n + k + 2]), q);
-                p = x3.fma(FloatVector.broadcast(FLOATS, wf[k + 3]), p);
-                q = x3.fma(FloatVector.broadcast(FLOATS, wf[n + k + 3]), q);
+                int k = b * BLOCK;
+                FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + (k + e0) * width), x1 = FloatVector.fromArray(FLOATS, at, v + (k + e1) * width);
+                FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (k + e2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (k + e3) * width);
+                FloatVector p = x0.mul(FloatVector.broadcast(FLOATS, wf[k + e0])), q = x0.mul(FloatVector.broadcast(FLOATS, wf[n + k + e0]));
+                p = x1.fma(FloatVector.broadcast(FLOATS, wf[k + e1]), p);
+                q = x1.fma(FloatVector.broadcast(FLOATS, wf[n + k + e1]), q);
+                p = x2.fma(FloatVector.broadcast(FLOATS, wf[k + e2]), p);
+                q = x2.fma(FloatVector.broadcast(FLOATS, wf[n + k + e2]), q);
+                p = x3.fma(FloatVector.broadcast(FLOATS, wf[k + e3]), p);
+                q = x3.fma(FloatVector.broadcast(FLOATS, wf[n + k + e3]), q);
                 FloatVector da = FloatVector.fromArray(FLOATS, x.scales, s + b * width);
                 acc = p.fma(FloatVector.broadcast(FLOATS, d[b]).mul(da), acc);
                 acc2 = q.fma(FloatVector.broadcast(FLOATS, d[blocks + b]).mul(da), acc2);

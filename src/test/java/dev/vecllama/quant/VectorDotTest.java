@@ -26,7 +26,7 @@ class VectorDotTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GGMLType.class, names = {"F16", "BF16", "Q8_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = GGMLType.class, names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     void laneKernelsEqualDotPerToken(GGMLType t) {
         if (!(WeightFormat.of(t) instanceof LaneKernel)) throw new AssertionError(t + " has no lane kernel");
         KernelChecks.checkLanes(t);
