@@ -51,36 +51,54 @@ final class Attention {
         for (int i = 0; i < hd; i++) out[oo + i] = acc[i] * inv;
     }
 
-    /** As {@link #halfPrecision}, in f32 with a plain softmax; {@code scores} holds last+1 floats, {@code lanes} S.length(). */
-    static void singlePrecision(float[] q, int qo, float[] keys, float[] values, int stride, int kvo, int hd, int last,
-                                float scale, float[] scores, float[] lanes, float[] out, int oo) {
-        int vecEnd = S.loopBound(hd);
-        float max = Float.NEGATIVE_INFINITY;
-        for (int p = 0; p <= last; p++) {
-            int ko = p * stride + kvo;
-            FloatVector acc = FloatVector.zero(S);
-            for (int i = 0; i < vecEnd; i += S.length()) {
-                acc = FloatVector.fromArray(S, q, qo + i).fma(FloatVector.fromArray(S, keys, ko + i), acc);
-            }
-            acc.intoArray(lanes, 0);
-            float dot = 0;
-            for (float l : lanes) dot += l; // a fixed order: the JIT tiers must agree on every bit
-            for (int i = vecEnd; i < hd; i++) dot = Math.fma(q[qo + i], keys[ko + i], dot);
-            scores[p] = dot * scale;
-            max = Math.max(max, scores[p]);
+    /** Positions per vector of scores: {@link #transposeKeys} pads each key row of the transposed cache to a multiple of it. */
+    static final int LANES = S.length();
+
+    /** {@code positions} rounded up to a multiple of {@link #LANES}: the row length of a transposed key cache. */
+    static int padded(int positions) {
+        return (positions + LANES - 1) / LANES * LANES;
+    }
+
+    /**
+     * Keys of positions 0 .. positions − 1 for one KV head (at {@code kvo} in rows {@code stride}
+     * apart) into {@code keysT}, transposed: element i of position p at {@code i·cs + p}.
+     */
+    static void transposeKeys(float[] keys, int stride, int kvo, int hd, int positions, float[] keysT, int cs) {
+        for (int p = 0; p < positions; p++) {
+            for (int i = 0; i < hd; i++) keysT[i * cs + p] = keys[p * stride + kvo + i];
         }
-        float sum = Exp.libmExpfSum(scores, max, 0, last + 1);
-        float inv = 1f / sum;
-        java.util.Arrays.fill(out, oo, oo + hd, 0f);
-        for (int p = 0; p <= last; p++) {
-            float w = scores[p] * inv;
-            int vo = p * stride + kvo;
-            FloatVector wv = FloatVector.broadcast(S, w);
-            int i = 0;
-            for (; i < vecEnd; i += S.length()) {
-                FloatVector.fromArray(S, values, vo + i).fma(wv, FloatVector.fromArray(S, out, oo + i)).intoArray(out, oo + i);
-            }
-            for (; i < hd; i++) out[oo + i] = Math.fma(values[vo + i], w, out[oo + i]);
+    }
+
+    /**
+     * As {@link #halfPrecision}, in f32 with a plain softmax. The keys come transposed
+     * ({@link #transposeKeys}), so that one vector holds the scores of {@link #LANES} positions, each
+     * an fma chain over the head's elements in order; {@code scores} holds last + 1 floats rounded up
+     * to a multiple of LANES. Every step is lanewise, so every JIT tier gives the same bits.
+     */
+    static void singlePrecision(float[] q, int qo, float[] keysT, int cs, float[] values, int stride, int kvo, int hd, int last,
+                                float scale, float[] scores, float[] out, int oo) {
+        int positions = last + 1;
+        FloatVector scaleV = FloatVector.broadcast(S, scale);
+        for (int p = 0; p < positions; p += LANES) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0; i < hd; i++) acc = FloatVector.fromArray(S, keysT, i * cs + p).fma(FloatVector.broadcast(S, q[qo + i]), acc);
+            acc.mul(scaleV).intoArray(scores, p);
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int p = 0; p < positions; p++) max = Math.max(max, scores[p]);
+        float inv = 1f / Exp.libmExpfSum(scores, max, 0, positions);
+        for (int p = 0; p < positions; p++) scores[p] *= inv;
+        // Each output element is an fma chain over positions in order, held in a register per vector of elements.
+        int vecEnd = S.loopBound(hd);
+        for (int i = 0; i < vecEnd; i += LANES) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int p = 0; p < positions; p++) acc = FloatVector.fromArray(S, values, p * stride + kvo + i).fma(FloatVector.broadcast(S, scores[p]), acc);
+            acc.intoArray(out, oo + i);
+        }
+        for (int i = vecEnd; i < hd; i++) {
+            float acc = 0;
+            for (int p = 0; p < positions; p++) acc = Math.fma(values[p * stride + kvo + i], scores[p], acc);
+            out[oo + i] = acc;
         }
     }
 }

@@ -55,6 +55,8 @@ public final class Llama {
         final float[][] x, q, k, v, attnOut, ffnOut, gate, up, ropeCos, ropeSin;
         /** Per thread, for one attention unit: f16 query, f16 accumulator, scores, vector lanes. */
         final float[][][] headScratch;
+        /** Per KV head, the current layer's keys transposed for the tiled path; allocated with the first long batch. */
+        float[][] keysT;
         final Activation[] normed, attnIn, ffnIn;
         final MatMulJob matmul = new MatMulJob(pool);
         final AttentionJob attention = new AttentionJob(this);
@@ -80,8 +82,7 @@ public final class Llama {
             ropeSin = new float[maxBatch][c.ropeDim() / 2];
             headScratch = new float[pool.threads()][][];
             for (int i = 0; i < headScratch.length; i++) {
-                headScratch[i] = new float[][] {new float[c.headDim()], new float[c.headDim()], new float[contextLength],
-                        new float[jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()]};
+                headScratch[i] = new float[][] {new float[c.headDim()], new float[c.headDim()], new float[Attention.padded(contextLength)]};
             }
             normed = activations(maxBatch, c.dim());
             attnIn = activations(maxBatch, c.qDim());
@@ -186,17 +187,35 @@ public final class Llama {
      */
     private final class AttentionJob implements ThreadPool.RangeTask {
         private final State s;
-        private int layer, pos0;
+        private int layer, pos0, n;
         private boolean tiled;
+        /** The tiled path's first step, one KV head per unit: the layer's keys so far, transposed. */
+        private final ThreadPool.RangeTask transpose = this::transposeKeys;
 
         AttentionJob(State s) {
             this.s = s;
         }
 
+        private void transposeKeys(int thread, int start, int end) {
+            LlamaConfig c = config;
+            for (int g = start; g < end; g++) {
+                Attention.transposeKeys(s.cache.keys[layer], c.kvDim(), g * c.headDim(), c.headDim(), pos0 + n, s.keysT[g], keysRow());
+            }
+        }
+
+        private int keysRow() {
+            return Attention.padded(s.cache.capacity);
+        }
+
         void attend(int layer, int pos0, int n) {
             this.layer = layer;
             this.pos0 = pos0;
+            this.n = n;
             this.tiled = n >= Attention.TILED_BATCH;
+            if (tiled) {
+                if (s.keysT == null) s.keysT = new float[config.kvHeads()][config.headDim() * keysRow()];
+                pool.parallelFor(config.kvHeads(), 1, transpose);
+            }
             pool.parallelFor(n * config.heads(), 1, this);
         }
 
@@ -211,8 +230,8 @@ public final class Llama {
                 int t = u / c.heads(), h = u % c.heads();
                 int qo = h * hd, kvo = (h / group) * hd, last = pos0 + t;
                 if (tiled) {
-                    Attention.singlePrecision(s.q[t], qo, keys, values, kvDim, kvo, hd, last, scale,
-                            scratch[2], scratch[3], s.attnIn[t].f, qo);
+                    Attention.singlePrecision(s.q[t], qo, s.keysT[h / group], keysRow(), values, kvDim, kvo, hd, last, scale,
+                            scratch[2], s.attnIn[t].f, qo);
                 } else {
                     Attention.halfPrecision(s.q[t], qo, keys, values, kvDim, kvo, hd, last, scale,
                             scratch[0], scratch[1], s.attnIn[t].f, qo);
