@@ -54,15 +54,18 @@ public final class KernelWarmup {
     public static void start(Collection<WeightMatrix> samples) {
         var todo = samples.stream().filter(m -> STARTED.add(m.format)).toList();
         if (todo.isEmpty()) return;
+        // Every format's dot first: the first tokens wait for those; prompts of 16 tokens or more for the lanes.
         Thread.ofPlatform().daemon().name("vecllama-warmup").start(() -> {
-            for (WeightMatrix m : todo) warm(m);
+            for (WeightMatrix m : todo) warmDot(m);
+            for (WeightMatrix m : todo) warmLanes(m);
         });
     }
 
     /** Warms {@code m}'s format up in the calling thread; for benchmarks and tests that want the vector path at once. */
     public static void warmNow(WeightMatrix m) {
         STARTED.add(m.format);
-        warm(m);
+        warmDot(m);
+        warmLanes(m);
     }
 
     /** Waits until the format of every one of {@code samples} is ready (warming those nobody has started): a benchmark measures the steady state. */
@@ -78,36 +81,50 @@ public final class KernelWarmup {
         }
     }
 
-    /** The vector dot first (decode needs it at once), then the lane kernel, which only prompts of 16 tokens or more use. */
-    private static void warm(WeightMatrix m) {
+    private static void warmDot(WeightMatrix m) {
+        WeightFormat f = m.format;
         try {
-            WeightFormat f = m.format;
-            int rows = Math.clamp(WEIGHTS / m.cols, 1, m.rows);
-            Activation a = new Activation(m.cols);
-            for (int i = 0; i < m.cols; i++) a.f[i] = (float) Math.sin(i);
-            a.prepare(f.activationKind());
+            int rows = rows(m);
+            Activation a = activation(m, false);
             float[] out = new float[rows];
-            try {
-                untilFast(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows));
-            } finally {
-                READY.add(f);
-            }
-            if (f instanceof LaneKernel k) {
-                try {
-                    Activation[] group = new Activation[TokenLanes.WIDTH];
-                    Arrays.fill(group, a.prepare(f.activationKind(), true));
-                    TokenLanes lanes = new TokenLanes();
-                    lanes.fill(group, 0, group.length);
-                    float[][] results = new float[group.length][rows];
-                    untilFast(Math.max(1, BATCH / group.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows));
-                } finally {
-                    LANES_READY.add(f);
-                }
-            }
+            untilFast(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows));
         } catch (IllegalStateException e) {
-            // The model was closed (its file unmapped) before its kernels were warm: nothing left to do.
-            if (m.data.scope().isAlive()) throw e;
+            closedOrRethrow(m, e);
+        } finally {
+            READY.add(f);
         }
+    }
+
+    private static void warmLanes(WeightMatrix m) {
+        if (!(m.format instanceof LaneKernel k)) return;
+        try {
+            int rows = rows(m);
+            Activation[] group = new Activation[TokenLanes.WIDTH];
+            Arrays.fill(group, activation(m, true));
+            TokenLanes lanes = new TokenLanes();
+            lanes.fill(group, 0, group.length);
+            float[][] results = new float[group.length][rows];
+            untilFast(Math.max(1, BATCH / group.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows));
+        } catch (IllegalStateException e) {
+            closedOrRethrow(m, e);
+        } finally {
+            LANES_READY.add(m.format);
+        }
+    }
+
+    private static int rows(WeightMatrix m) {
+        return Math.clamp(WEIGHTS / m.cols, 1, m.rows);
+    }
+
+    private static Activation activation(WeightMatrix m, boolean quad) {
+        Activation a = new Activation(m.cols);
+        for (int i = 0; i < m.cols; i++) a.f[i] = (float) Math.sin(i);
+        return a.prepare(m.format.activationKind(), quad);
+    }
+
+    /** A model closed (its file unmapped) before its kernels were warm leaves nothing to do. */
+    private static void closedOrRethrow(WeightMatrix m, IllegalStateException e) {
+        if (m.data.scope().isAlive()) throw e;
     }
 
     /**
