@@ -115,7 +115,7 @@ public final class Q6_K implements WeightFormat, LaneKernel {
                     ShortVector q6 = ql.lanewise(VectorOperators.LSHR, 4 * (r >> 1)).and(LOW_NIBBLES)
                             .or(qh.lanewise(VectorOperators.LSHR, 2 * r).and(TWO_BITS).lanewise(VectorOperators.LSHL, 4));
                     IntVector run = VectorMath.quadSums(q6.and(LOW_BYTE).sub(OFFSET), q6.lanewise(VectorOperators.LSHR, 8).sub(OFFSET),
-                            VectorMath.int8Pairs(a.q, b * BLOCK + 128 * half + 32 * r));
+                            a.evens, a.odds, (b * BLOCK + 128 * half + 32 * r) / 2);
                     sumi = sumi.add(run.mul(IntVector.fromArray(I8, GROUP_LANES, 8 * r).selectFrom(halfScales)));
                 }
             }

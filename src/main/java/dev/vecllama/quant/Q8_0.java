@@ -75,7 +75,7 @@ public final class Q8_0 implements WeightFormat, LaneKernel {
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
             ShortVector q = ShortVector.fromMemorySegment(S16, w, o + QS, ByteOrder.LITTLE_ENDIAN);
-            IntVector isum = VectorMath.quadSums(VectorMath.evenInt8(q), VectorMath.oddInt8(q), VectorMath.int8Pairs(a.q, b * BLOCK));
+            IntVector isum = VectorMath.quadSums(VectorMath.evenInt8(q), VectorMath.oddInt8(q), a.evens, a.odds, b * BLOCK / 2);
             acc = VectorMath.toFloat8(isum).fma(FloatVector.broadcast(F8, Half.f16Head(w, o) * a.scale[b]), acc);
         }
         return VectorMath.hsum8(acc);

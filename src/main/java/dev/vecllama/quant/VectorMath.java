@@ -1,5 +1,6 @@
 package dev.vecllama.quant;
 
+import dev.vecllama.activation.Activation;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -87,15 +88,9 @@ final class VectorMath {
 
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
-    /** 32 int8 values read as 16 little-endian pairs: element 2k is the low byte of lane k. */
+    /** 32 int8 weights read as 16 little-endian pairs: element 2k is the low byte of lane k. */
     static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
-    static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
-
-    /** The 32 int8 activations from {@code q[i]} as 16 packed pairs (see {@link #S16}). */
-    static ShortVector int8Pairs(byte[] q, int i) {
-        return (ShortVector) ByteVector.fromArray(B32, q, i).reinterpretShape(S16, 0);
-    }
 
     /** The low (even-element) byte of each packed pair, sign-extended. */
     static ShortVector evenInt8(ShortVector pairs) {
@@ -110,12 +105,13 @@ final class VectorMath {
     /**
      * Lane l (of 8) = Σ w·a over elements 4l .. 4l + 3 of a run of 32, the lane x86's maddubs + madd
      * (or vpdpbusd) leaves each product in. The weights come as their even and odd elements, already
-     * widened (each format unpacks its own codes); the activations as packed int8 pairs. An even and an
-     * odd product share a 16-bit lane, so |w| · 127 · 2 must stay below 2^15: true for any int8 weight
-     * against activations in [-127, 127], which is what the Q8_0 and Q8_K quantizers produce.
+     * widened (each format unpacks its own codes); the activations likewise, from
+     * {@link Activation#evens} and {@link Activation#odds} at pair index k. An even and an odd product
+     * share a 16-bit lane, so |w| · 127 · 2 must stay below 2^15: true for any int8 weight against
+     * activations in [-127, 127], which is what the Q8_0 and Q8_K quantizers produce.
      */
-    static IntVector quadSums(ShortVector wEven, ShortVector wOdd, ShortVector aPairs) {
-        return pairSum8(wEven.mul(evenInt8(aPairs)).add(wOdd.mul(oddInt8(aPairs))));
+    static IntVector quadSums(ShortVector wEven, ShortVector wOdd, short[] aEvens, short[] aOdds, int k) {
+        return pairSum8(wEven.mul(ShortVector.fromArray(S16, aEvens, k)).add(wOdd.mul(ShortVector.fromArray(S16, aOdds, k))));
     }
 
     /** {@link #pairSum} of 16 short lanes into 8 int lanes, at every width. */
