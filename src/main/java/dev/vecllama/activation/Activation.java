@@ -23,8 +23,8 @@ public final class Activation {
      */
     public final float[] halfScaled;
     public final byte[] q;
-    /** q's even and odd elements (2k and 2k + 1 at k), widened once here rather than in every row's dot product. */
-    public final short[] evens, odds;
+    /** q widened, and its even and odd elements (2k and 2k + 1 at k) widened: once here rather than in every row's dot product. */
+    public final short[] wide, evens, odds;
     public final float[] scale;
     public final short[] sums;
     private ActivationKind kind = ActivationKind.F32;
@@ -38,6 +38,7 @@ public final class Activation {
         this.rounded = new float[n];
         this.halfScaled = new float[n];
         this.q = new byte[n];
+        this.wide = new short[n];
         this.evens = new short[(n + 1) / 2];
         this.odds = new short[(n + 1) / 2];
         this.scale = new float[(n + 31) / 32];
@@ -94,6 +95,7 @@ public final class Activation {
             }
         }
         if (k == ActivationKind.Q8_0 || k == ActivationKind.Q8_K) {
+            for (int i = 0; i < n; i++) wide[i] = q[i];
             for (int i = 0; i + 1 < n; i += 2) {
                 evens[i / 2] = q[i];
                 odds[i / 2] = q[i + 1];

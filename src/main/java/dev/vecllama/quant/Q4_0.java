@@ -97,17 +97,13 @@ public final class Q4_0 implements WeightFormat, LaneKernel {
             ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
             // Lane k: element k (low nibble) and element k + 16 (high nibble), each (q − 8)·a within 8·127.
-            ShortVector p = v.and(LOW_NIBBLE).sub(EIGHT).mul(int8(a.q, i))
-                    .add(v.lanewise(VectorOperators.LSHR, 4).sub(EIGHT).mul(int8(a.q, i + 16)));
+            ShortVector p = v.and(LOW_NIBBLE).sub(EIGHT).mul(ShortVector.fromArray(SHORTS, a.wide, i))
+                    .add(v.lanewise(VectorOperators.LSHR, 4).sub(EIGHT).mul(ShortVector.fromArray(SHORTS, a.wide, i + 16)));
             acc = VectorMath.toFloat8(VectorMath.pairSum8(p)).fma(FloatVector.broadcast(F8, Half.f16Head(w, o) * a.scale[b]), acc);
         }
         return VectorMath.hsum8(acc);
     }
 
-    /** 16 int8 activations from {@code q[i]}, widened. */
-    private static ShortVector int8(byte[] q, int i) {
-        return (ShortVector) ByteVector.fromArray(BYTES, q, i).convertShape(VectorOperators.B2S, SHORTS, 0);
-    }
 
     /** Accumulator m of a block takes elements 2m, 2m + 1, 2m + 16, 2m + 17 (see the class comment). */
     private static final int[] LANE_ORDER = java.util.stream.IntStream.range(0, BLOCK).map(i -> 2 * (i / 4) + (i & 1) + 16 * ((i / 2) & 1)).toArray();

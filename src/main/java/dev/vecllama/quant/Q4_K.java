@@ -163,8 +163,8 @@ public final class Q4_K implements WeightFormat, LaneKernel {
                 ShortVector low = ShortVector.zero(SHORTS), high = low;
                 for (int c = 0; c < 32; c += SHORTS.length()) {
                     ShortVector q = VectorMath.uint8(w, qs + c);
-                    low = low.add(q.and(LOW_NIBBLE).mul(VectorMath.int8(a.q, x + c)));
-                    high = high.add(q.lanewise(VectorOperators.LSHR, 4).mul(VectorMath.int8(a.q, x + 32 + c)));
+                    low = low.add(q.and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.wide, x + c)));
+                    high = high.add(q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(SHORTS, a.wide, x + 32 + c)));
                 }
                 isum = isum.add(VectorMath.pairSum(low).mul(IntVector.broadcast(INTS, sub(sc, j))))
                         .add(VectorMath.pairSum(high).mul(IntVector.broadcast(INTS, sub(sc, j + 1))));

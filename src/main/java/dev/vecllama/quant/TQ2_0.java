@@ -43,13 +43,13 @@ public final class TQ2_0 extends Ternary {
      * For positions v·L .. v·L + L − 1 of every chunk: Σ over the 8 chunks of code·a, per position, in
      * 16-bit lanes (at most 8·2·127 in magnitude). {@code i} is the block's first activation index.
      */
-    private static ShortVector positions(MemorySegment w, long o, byte[] q, int i, int v) {
+    private static ShortVector positions(MemorySegment w, long o, short[] q, int i, int v) {
         ShortVector s = ShortVector.zero(SHORTS);
         for (int run = 0; run < 2; run++) {
             ShortVector bytes = uint8(w, o + 32 * run + v * L);
             for (int l = 0; l < 4; l++) {
                 ShortVector codes = bytes.lanewise(VectorOperators.LSHR, 2 * l).and(TWO_BITS);
-                s = s.add(codes.mul(int8(q, i + 128 * run + 32 * l + v * L)));
+                s = s.add(codes.mul(ShortVector.fromArray(SHORTS, q, i + 128 * run + 32 * l + v * L)));
             }
         }
         return s;
@@ -68,7 +68,7 @@ public final class TQ2_0 extends Ternary {
             long o = offset + (long) b * BLOCK_BYTES;
             FloatVector d = FloatVector.broadcast(FLOATS, Half.f16Tail(w, o + D) * a.scale[b]);
             for (int v = 0; v < NV; v++) {
-                IntVector p = pairSum(positions(w, o, a.q, b * BLOCK, v)).sub(partialSums(a.sums, b, v));
+                IntVector p = pairSum(positions(w, o, a.wide, b * BLOCK, v)).sub(partialSums(a.sums, b, v));
                 FloatVector f = (FloatVector) foldPairs(p, v < ACCS ? 32 : -32).convertShape(VectorOperators.I2F, FLOATS, 0);
                 // NV is a constant, so at 256 bits C2 parses only the two-accumulator arm.
                 if (NV == 2) {

@@ -102,9 +102,4 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
     static ShortVector uint8(MemorySegment w, long off) {
         return (ShortVector) ByteVector.fromMemorySegment(BYTES, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
     }
-
-    /** {@code L} int8 activations from {@code q[i]}, widened. */
-    static ShortVector int8(byte[] q, int i) {
-        return (ShortVector) ByteVector.fromArray(BYTES, q, i).convertShape(VectorOperators.B2S, SHORTS, 0);
-    }
 }

@@ -68,11 +68,6 @@ final class VectorMath {
         return (ShortVector) ByteVector.fromMemorySegment(BYTES, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
     }
 
-    /** {@code SHORTS.length()} int8 activations from {@code q[i]}, widened. */
-    static ShortVector int8(byte[] q, int i) {
-        return (ShortVector) ByteVector.fromArray(BYTES, q, i).convertShape(VectorOperators.B2S, SHORTS, 0);
-    }
-
     /** Adds each pair of adjacent 16-bit lanes into one int32 lane (what x86's pmaddwd does after its multiply). */
     static IntVector pairSum(ShortVector p) {
         IntVector x = (IntVector) p.reinterpretShape(INTS, 0);
