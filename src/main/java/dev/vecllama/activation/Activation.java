@@ -27,6 +27,8 @@ public final class Activation {
     public final short[] wide, evens, odds;
     public final float[] scale;
     public final short[] sums;
+    /** For Q8_K: the sum of q over each 32 elements (sums, pairwise), as the k-quant kernels' minimums want it. */
+    public final int[] sums32;
     private ActivationKind kind = ActivationKind.F32;
     private boolean quad;
     private ActivationMode mode = ActivationMode.DYNAMIC;
@@ -43,6 +45,7 @@ public final class Activation {
         this.odds = new short[(n + 1) / 2];
         this.scale = new float[(n + 31) / 32];
         this.sums = new short[(n + 15) / 16];
+        this.sums32 = new int[(n + 31) / 32];
     }
 
     public ActivationKind kind() {
@@ -93,6 +96,9 @@ public final class Activation {
                 if (fixed) StaticQuantizer.quantizeQ8_K(f, n, staticScale, q, scale, sums);
                 else ActivationQuantizer.quantizeQ8_K(f, n, q, scale, sums);
             }
+        }
+        if (k == ActivationKind.Q8_K) {
+            for (int j = 0; j < n / 32; j++) sums32[j] = sums[2 * j] + sums[2 * j + 1];
         }
         if (k == ActivationKind.Q8_0 || k == ActivationKind.Q8_K) {
             for (int i = 0; i < n; i++) wide[i] = q[i];

@@ -72,7 +72,7 @@ public final class TokenLanes {
                 }
                 if (kind == ActivationKind.Q8_K) {
                     int u = g * subs * WIDTH + t;
-                    for (int j = 0; j < subs; j++) sums[u + j * WIDTH] = a.sums[2 * j] + a.sums[2 * j + 1];
+                    for (int j = 0; j < subs; j++) sums[u + j * WIDTH] = a.sums32[j];
                 }
             }
         }
