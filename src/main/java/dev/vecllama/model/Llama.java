@@ -227,7 +227,10 @@ public final class Llama {
             float[][] scratch = s.headScratch[thread];
             float scale = 1f / (float) Math.sqrt(hd);
             for (int u = start; u < end; u++) {
-                int t = u / c.heads(), h = u % c.heads();
+                // Tokens in the order 0, n−1, 1, n−2, …: a causal token's work grows with its position,
+                // so contiguous chunks of this order cost the threads alike.
+                int k = u / c.heads(), h = u % c.heads();
+                int t = (k & 1) == 0 ? k / 2 : n - 1 - k / 2;
                 int qo = h * hd, kvo = (h / group) * hd, last = pos0 + t;
                 if (tiled) {
                     Attention.singlePrecision(s.q[t], qo, s.keysT[h / group], keysRow(), values, kvDim, kvo, hd, last, scale,
