@@ -9,6 +9,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -122,8 +123,16 @@ final class VectorMath {
      * interpreter and C2's intrinsic differ), so logits would change when the JIT warms up.
      */
     static float hsum8(FloatVector v) {
-        return hsum8(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5), v.lane(6), v.lane(7));
+        // The same three folds as lane permutes: a lane read each would cost more than the kernel's
+        // work on a short row (a 256-wide output projection, 32000 rows, is most of a small model's decode).
+        FloatVector b = v.add(v.rearrange(UPPER_HALF));
+        FloatVector c = b.add(b.rearrange(UPPER_PAIR));
+        return c.lane(0) + c.lane(1);
     }
+
+    /** Lanes 4..7 onto 0..3, and lanes 2, 3 onto 0, 1 (the upper lanes' contents do not matter). */
+    private static final VectorShuffle<Float> UPPER_HALF = VectorShuffle.fromValues(F8, 4, 5, 6, 7, 0, 1, 2, 3);
+    private static final VectorShuffle<Float> UPPER_PAIR = VectorShuffle.fromValues(F8, 2, 3, 0, 1, 6, 7, 4, 5);
 
     /** {@link #hsum8(FloatVector)} of the scalar references' 8 accumulators. */
     static float hsum8(float[] x) {
