@@ -60,6 +60,7 @@ public final class Llama {
         final Activation[] normed, attnIn, ffnIn;
         final MatMulJob matmul = new MatMulJob(pool);
         final AttentionJob attention = new AttentionJob(this);
+        final TokenSteps steps = new TokenSteps(this);
         InputObserver observer;
 
         State(int contextLength, int maxBatch, boolean allLogits) {
@@ -135,32 +136,23 @@ public final class Llama {
             Weights.Layer w = weights.layers[l];
 
             // attention
-            for (int t = 0; t < n; t++) rmsNorm(s.normed[t].f, s.x[t], w.attnNorm, c.rmsEps());
+            s.steps.run(TokenSteps.ATTN_NORM, l, pos0, n);
             input(s, LinearInputs.of(l, LinearInputs.ATTN_QKV), s.normed, n);
             s.matmul.run(s.normed, n, w.wq, s.q, w.wk, s.k, w.wv, s.v);
-            for (int t = 0; t < n; t++) {
-                addBias(s.q[t], w.bq);
-                addBias(s.k[t], w.bk);
-                addBias(s.v[t], w.bv);
-                rope(s.q[t], c.heads(), s.ropeCos[t], s.ropeSin[t]);
-                rope(s.k[t], c.kvHeads(), s.ropeCos[t], s.ropeSin[t]);
-                s.cache.store(l, pos0 + t, s.k[t], s.v[t]);
-            }
+            s.steps.run(TokenSteps.QKV_ROPE, l, pos0, n);
             s.attention.attend(l, pos0, n);
-            if (w.attnSubNorm != null) for (int t = 0; t < n; t++) rmsNorm(s.attnIn[t].f, s.attnIn[t].f, w.attnSubNorm, c.rmsEps()); // bitnet
+            if (w.attnSubNorm != null) s.steps.run(TokenSteps.ATTN_SUB_NORM, l, pos0, n); // bitnet
             input(s, LinearInputs.of(l, LinearInputs.ATTN_OUTPUT), s.attnIn, n);
             s.matmul.run(s.attnIn, n, w.wo, s.attnOut);
-            for (int t = 0; t < n; t++) add(s.x[t], s.attnOut[t]);
 
             // feed-forward
-            for (int t = 0; t < n; t++) rmsNorm(s.normed[t].f, s.x[t], w.ffnNorm, c.rmsEps());
+            s.steps.run(TokenSteps.ATTN_RESIDUAL_FFN_NORM, l, pos0, n);
             input(s, LinearInputs.of(l, LinearInputs.FFN_GATE_UP), s.normed, n);
             s.matmul.run(s.normed, n, w.gate, s.gate, w.up, s.up);
-            for (int t = 0; t < n; t++) swiglu(s.ffnIn[t].f, s.gate[t], s.up[t]);
-            if (w.ffnSubNorm != null) for (int t = 0; t < n; t++) rmsNorm(s.ffnIn[t].f, s.ffnIn[t].f, w.ffnSubNorm, c.rmsEps()); // bitnet
+            s.steps.run(TokenSteps.SWIGLU, l, pos0, n);
             input(s, LinearInputs.of(l, LinearInputs.FFN_DOWN), s.ffnIn, n);
             s.matmul.run(s.ffnIn, n, w.down, s.ffnOut);
-            for (int t = 0; t < n; t++) add(s.x[t], s.ffnOut[t]);
+            s.steps.run(TokenSteps.FFN_RESIDUAL, l, pos0, n);
         }
 
         if (s.allLogits) {
@@ -238,6 +230,57 @@ public final class Llama {
                 } else {
                     Attention.halfPrecision(s.q[t], qo, keys, values, kvDim, kvo, hd, last, scale,
                             scratch[0], scratch[1], s.attnIn[t].f, qo);
+                }
+            }
+        }
+    }
+
+    /**
+     * The per-token work between a layer's matrix products, one parallel region per step over the
+     * batch's tokens, which are independent here (a prompt's would otherwise run on one thread while
+     * the others wait). A single token runs inline.
+     */
+    private final class TokenSteps implements ThreadPool.RangeTask {
+        static final int ATTN_NORM = 0, QKV_ROPE = 1, ATTN_SUB_NORM = 2, ATTN_RESIDUAL_FFN_NORM = 3, SWIGLU = 4, FFN_RESIDUAL = 5;
+        private final State s;
+        private int step, layer, pos0;
+
+        TokenSteps(State s) {
+            this.s = s;
+        }
+
+        void run(int step, int layer, int pos0, int n) {
+            this.step = step;
+            this.layer = layer;
+            this.pos0 = pos0;
+            pool.parallelFor(n, 1, this);
+        }
+
+        @Override
+        public void run(int thread, int start, int end) {
+            LlamaConfig c = config;
+            Weights.Layer w = weights.layers[layer];
+            for (int t = start; t < end; t++) {
+                switch (step) {
+                    case ATTN_NORM -> rmsNorm(s.normed[t].f, s.x[t], w.attnNorm, c.rmsEps());
+                    case QKV_ROPE -> {
+                        addBias(s.q[t], w.bq);
+                        addBias(s.k[t], w.bk);
+                        addBias(s.v[t], w.bv);
+                        rope(s.q[t], c.heads(), s.ropeCos[t], s.ropeSin[t]);
+                        rope(s.k[t], c.kvHeads(), s.ropeCos[t], s.ropeSin[t]);
+                        s.cache.store(layer, pos0 + t, s.k[t], s.v[t]);
+                    }
+                    case ATTN_SUB_NORM -> rmsNorm(s.attnIn[t].f, s.attnIn[t].f, w.attnSubNorm, c.rmsEps());
+                    case ATTN_RESIDUAL_FFN_NORM -> {
+                        add(s.x[t], s.attnOut[t]);
+                        rmsNorm(s.normed[t].f, s.x[t], w.ffnNorm, c.rmsEps());
+                    }
+                    case SWIGLU -> {
+                        swiglu(s.ffnIn[t].f, s.gate[t], s.up[t]);
+                        if (w.ffnSubNorm != null) rmsNorm(s.ffnIn[t].f, s.ffnIn[t].f, w.ffnSubNorm, c.rmsEps()); // bitnet
+                    }
+                    default -> add(s.x[t], s.ffnOut[t]);
                 }
             }
         }
