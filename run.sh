@@ -25,7 +25,7 @@ exec 2> >(sed -u '1{/^WARNING: Using incubator modules/d}' >&2)
 # Vector loads skip their per-access bounds checks (about a fifth of decode time): every tensor's
 # extent is checked against the file and every matrix's shape against the model when it loads, and
 # the kernels index only within those rows. Tests run with the checks on.
-# Each format's dot product is compiled as a root of its own (dontinline): inlined into the row loop
+# Each format's kernels (dot*, unpack*) are compiled as roots of their own (dontinline): inlined into the row loop
 # that calls it, a kernel can exceed C2's inlining budget, and its vector operations then fall back
 # to the Java implementation for the rest of the run (20x slower, in some runs and not others).
 # Serial GC and a small starting heap: the weights live in the mapped file, the heap holds little,

@@ -33,7 +33,8 @@ import jdk.incubator.vector.VectorSpecies;
  * work inside a block is written as a loop (parsed once) rather than unrolled by hand. Past that
  * budget C2 still inlines the Vector API's own methods (late), but not ours: a kernel calls few
  * helpers of its own, and each kernel is a compilation root (the launchers' {@code dontinline} of
- * {@code dot} and {@code unpack*}), so that no caller's code counts against its budget.
+ * {@code dot*} and {@code unpack*}: the dots, the lane kernels and their unpacking), so that no
+ * caller's code counts against its budget.
  *
  * <p>A third limit is why no helper takes a species as a parameter, and why each width has its own
  * helpers here even where their bodies read alike: a helper C2 does not inline (its budget spent) is
