@@ -4,6 +4,8 @@ import dev.vecllama.activation.Activation;
 import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
@@ -16,13 +18,14 @@ import jdk.incubator.vector.VectorOperators;
  * 2l + 1 of byte m, a code in {0, 1, 2} for the weight d·(code − 1). So chunk c (32 weights) is the
  * bit pair c mod 4 of run c / 4, and its position m is byte m of that run.
  */
-public final class TQ2_0 extends Ternary {
+public final class TQ2_0 extends Ternary implements LaneKernel {
     public static final TQ2_0 INSTANCE = new TQ2_0();
 
     static final int BLOCK_BYTES = 66;
     static final int D = 64;
 
     private static final ShortVector TWO_BITS = ShortVector.broadcast(SHORTS, (short) 3);
+    private static final ByteVector CODE_BITS = ByteVector.broadcast(VectorMath.B8, (byte) 3);
 
     private TQ2_0() {
         super(BLOCK_BYTES, D);
@@ -122,5 +125,31 @@ public final class TQ2_0 extends Ternary {
     private static IntVector pairSum(ShortVector p) {
         IntVector x = (IntVector) p.reinterpretShape(INTS, 0);
         return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+    }
+
+    /**
+     * Lane t follows {@link #dot} for token t: Q6_K's lane kernel, which has the same 8 accumulators
+     * per row, given the codes as weights and the chunk sums to subtract (exact: at most 8·4·2·127 + 32·127).
+     */
+    @Override
+    public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
+        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, TQ2_0::unpackRow, (t, g, n, o, r, r2) -> Q6_K.dotLanes(t, g, n, o, r, r2, true));
+    }
+
+    /** A row's codes (0, 1, 2) as floats into {@code wf[o ..]}, each block's d into {@code d[od ..]}. */
+    private static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] d, int od) {
+        for (int b = 0; b < blocks; b++) {
+            long p = off + (long) b * BLOCK_BYTES;
+            d[od + b] = Half.f16Tail(w, p + D);
+            for (int run = 0; run < 2; run++) {
+                for (int k = 0; k < CHUNK; k += VectorMath.B8.length()) {
+                    ByteVector q = ByteVector.fromMemorySegment(VectorMath.B8, w, p + 32 * run + k, ByteOrder.LITTLE_ENDIAN);
+                    for (int l = 0; l < 4; l++) {
+                        ((FloatVector) q.lanewise(VectorOperators.LSHR, 2 * l).and(CODE_BITS).convertShape(VectorOperators.B2F, VectorMath.F8, 0))
+                                .intoArray(wf, o + b * BLOCK + 128 * run + 32 * l + k);
+                    }
+                }
+            }
+        }
     }
 }

@@ -74,44 +74,53 @@ final class KernelChecks {
      * end inside a lane group, where the lanes must stop.
      */
     static void checkLanes(GGMLType t) {
-        if (!(WeightFormat.of(t) instanceof LaneKernel k)) return;
-        WeightFormat f = WeightFormat.of(t);
+        if (!(WeightFormat.of(t) instanceof LaneKernel)) return;
         Random rnd = new Random(100 + t.ordinal());
-        int width = TokenLanes.WIDTH, tokens = 2 * width + 3;
         try (Arena arena = Arena.ofConfined()) {
             for (int n : lengths(t)) {
                 int rows = 7;
                 long rowBytes = t.bytesFor(n);
-                MemorySegment random = RandomWeights.matrix(t, rows, n, rnd, arena);
-                MemorySegment zero = arena.allocate(rowBytes * rows);
                 MemorySegment extreme = arena.allocate(rowBytes * rows);
                 for (int r = 0; r < rows; r++) {
                     MemorySegment.copy(extremeRow(t, n, (byte) (r % 2 == 0 ? 0xFF : 0x80), r % 3 == 0 ? -65504f : 65504f, arena), 0, extreme, r * rowBytes, rowBytes);
                 }
-                Activation[] x = new Activation[tokens];
-                for (int i = 0; i < tokens; i++) {
-                    x[i] = new Activation(n);
-                    for (int j = 0; j < n; j++) x[i].f[j] = i % 5 == 4 ? (j % 3 == 0 ? -1000f : 1000f) : (float) rnd.nextGaussian();
-                    x[i].prepare(f.activationKind(), i < tokens - 3);
-                }
-                TokenLanes lanes = new TokenLanes();
-                if (lanes.fill(x, 0, tokens) != 2 * width) throw new AssertionError(t + ": lanes took " + lanes.tokens() + " of " + tokens + " tokens");
-                for (MemorySegment w : new MemorySegment[] {random, zero, extreme}) {
-                    float[][] out = new float[tokens][rows];
-                    k.matmul(w, rowBytes, n, lanes, out, 1, rows);
-                    for (int i = 0; i < lanes.tokens(); i++) {
-                        for (int r = 1; r < rows; r++) {
-                            float expected = f.dot(w, r * rowBytes, x[i], n);
-                            if (Float.floatToRawIntBits(out[i][r]) != Float.floatToRawIntBits(expected)) {
-                                throw new AssertionError(t + " n=" + n + " row " + r + " token " + i + " (" + VectorMath.BITS + " bits): lanes " + out[i][r] + " != dot " + expected);
-                            }
-                        }
-                    }
-                }
-                x[2 * width - 1].prepare(f.activationKind(), false);
-                if (lanes.fill(x, 0, tokens) != width) throw new AssertionError(t + ": lanes took a token outside the batch's groups of 4");
+                compareLanes(WeightFormat.of(t), n, rows, rnd,
+                        RandomWeights.matrix(t, rows, n, rnd, arena), arena.allocate(rowBytes * rows), extreme);
             }
         }
+    }
+
+    /**
+     * The lane kernel of {@code f} against its dot for every token it takes, on each of the matrices
+     * {@code ws} (rows × n): random and ±127 activations, an odd row range, and a batch whose complete
+     * groups of 4 end inside a lane group, where the lanes must stop.
+     */
+    static void compareLanes(WeightFormat f, int n, int rows, Random rnd, MemorySegment... ws) {
+        LaneKernel k = (LaneKernel) f;
+        int width = TokenLanes.WIDTH, tokens = 2 * width + 3;
+        long rowBytes = f.rowBytes(n);
+        Activation[] x = new Activation[tokens];
+        for (int i = 0; i < tokens; i++) {
+            x[i] = new Activation(n);
+            for (int j = 0; j < n; j++) x[i].f[j] = i % 5 == 4 ? (j % 3 == 0 ? -1000f : 1000f) : (float) rnd.nextGaussian();
+            x[i].prepare(f.activationKind(), i < tokens - 3);
+        }
+        TokenLanes lanes = new TokenLanes();
+        if (lanes.fill(x, 0, tokens) != 2 * width) throw new AssertionError(f.type() + ": lanes took " + lanes.tokens() + " of " + tokens + " tokens");
+        for (MemorySegment w : ws) {
+            float[][] out = new float[tokens][rows];
+            k.matmul(w, rowBytes, n, lanes, out, 1, rows);
+            for (int i = 0; i < lanes.tokens(); i++) {
+                for (int r = 1; r < rows; r++) {
+                    float expected = f.dot(w, r * rowBytes, x[i], n);
+                    if (Float.floatToRawIntBits(out[i][r]) != Float.floatToRawIntBits(expected)) {
+                        throw new AssertionError(f.type() + " n=" + n + " row " + r + " token " + i + " (" + VectorMath.BITS + " bits): lanes " + out[i][r] + " != dot " + expected);
+                    }
+                }
+            }
+        }
+        x[2 * width - 1].prepare(f.activationKind(), false);
+        if (lanes.fill(x, 0, tokens) != width) throw new AssertionError(f.type() + ": lanes took a token outside the batch's groups of 4");
     }
 
     static void checkZero(GGMLType t) {

@@ -26,6 +26,26 @@ final class TernaryChecks {
         checkRandom(f);
         checkZero(f);
         checkExtremes(f);
+        checkLanes(f);
+    }
+
+    /** The lane kernel, where the format has one, on random rows and on all-+1 and mixed rows at ±65504. */
+    static void checkLanes(Ternary f) {
+        if (!(f instanceof LaneKernel)) return;
+        Random rnd = new Random(200 + f.type().id);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : LENGTHS) {
+                int rows = 5;
+                MemorySegment extreme = arena.allocate(f.type().bytesFor(n) * rows);
+                extreme.fill((byte) 0xAA);
+                long o = 0;
+                for (int b = 0; o < extreme.byteSize(); o += f.type().typeSize, b++) {
+                    if (b % 3 == 0) extreme.asSlice(o, f.type().typeSize).fill((byte) 0xF3);
+                    RandomWeights.putF16(extreme, o + f.type().typeSize - 2, b % 2 == 0 ? 65504f : -65504f);
+                }
+                KernelChecks.compareLanes(f, n, rows, rnd, randomRows(f, rows, n, rnd, arena), extreme);
+            }
+        }
     }
 
     /** Random bytes everywhere (any byte decodes to some code in both paths), realistic scales. */

@@ -40,6 +40,11 @@ abstract class TernaryTestBase {
         TernaryChecks.checkExtremes(format());
     }
 
+    @Test
+    void laneKernelEqualsDotPerToken() {
+        TernaryChecks.checkLanes(format());
+    }
+
     /** The vector width is a static final, so each width runs in its own JVM (see VectorWidthsTest). */
     @ParameterizedTest
     @ValueSource(ints = {512, 256, 128})
