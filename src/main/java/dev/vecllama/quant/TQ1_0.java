@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorShuffle;
  * elements 160 + 16n + m — the two halves of chunks 5, 6 and the first half of chunk 7; qh[j] holds
  * elements 240 + 4n + j — the second half of chunk 7.
  */
-public final class TQ1_0 extends Ternary {
+public final class TQ1_0 extends Ternary implements LaneKernel {
     public static final TQ1_0 INSTANCE = new TQ1_0();
 
     static final int BLOCK_BYTES = 54;
@@ -75,6 +75,18 @@ public final class TQ1_0 extends Ternary {
         MemorySegment codes = scratch(TQ2_0.INSTANCE.rowBytes(n));
         unpackAsTQ2_0(w, offset, codes, n);
         return TQ2_0.INSTANCE.dot(codes, 0, a, n);
+    }
+
+    /** TQ2_0's lane kernel on each row unpacked into TQ2_0's form, bit for bit {@link #dot} per token. */
+    @Override
+    public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
+        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, TQ1_0::unpackRow, (t, g, n, o, r, r2) -> Q6_K.dotLanes(t, g, n, o, r, r2, true));
+    }
+
+    private static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] d, int od) {
+        MemorySegment codes = scratch(TQ2_0.INSTANCE.rowBytes((long) blocks * BLOCK));
+        unpackAsTQ2_0(w, off, codes, blocks * BLOCK);
+        TQ2_0.unpackRow(codes, 0, blocks, wf, o, d, od);
     }
 
     private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);

@@ -137,7 +137,7 @@ public final class TQ2_0 extends Ternary implements LaneKernel {
     }
 
     /** A row's codes (0, 1, 2) as floats into {@code wf[o ..]}, each block's d into {@code d[od ..]}. */
-    private static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] d, int od) {
+    static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] d, int od) {
         for (int b = 0; b < blocks; b++) {
             long p = off + (long) b * BLOCK_BYTES;
             d[od + b] = Half.f16Tail(w, p + D);
