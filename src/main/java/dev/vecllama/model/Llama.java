@@ -53,7 +53,7 @@ public final class Llama {
         public final int maxBatch;
         final boolean allLogits;
         final float[][] x, q, k, v, attnOut, ffnOut, gate, up, ropeCos, ropeSin;
-        /** Per thread, for one attention unit: f16 query, f16 accumulator, scores, vector lanes. */
+        /** Per thread, for one attention unit: f16 query, f16 accumulator, scores. */
         final float[][][] headScratch;
         /** Per KV head, the current layer's keys transposed for the tiled path; allocated with the first long batch. */
         float[][] keysT;

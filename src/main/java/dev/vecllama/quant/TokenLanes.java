@@ -11,8 +11,9 @@ import jdk.incubator.vector.FloatVector;
  * A tile of a batch's activations transposed for the {@link LaneKernel}s: the tokens come in groups
  * of {@link #WIDTH}, and within a group element i of token t sits at {@code i·WIDTH + t}, as a float:
  * the int8 value (exact in a float) for the Q8_0 and Q8_K forms, the rounded value for F16 and BF16.
- * Block scales and Q8_K's sums per 32 elements are laid out the same way. One per thread; the arrays grow to the largest tile seen and
- * are reused, together with the per-row scratch the kernels unpack weights into.
+ * Block scales and Q8_K's sums per 32 elements are laid out the same way. One per thread; the
+ * arrays grow to the largest tile seen and are reused, together with the per-row scratch the kernels
+ * unpack weights into.
  */
 public final class TokenLanes {
     /** Tokens per group: the lane count of the kernels' float vectors. */
@@ -28,7 +29,6 @@ public final class TokenLanes {
     final float[] partials = new float[32 * WIDTH];
     private int first;
     int groups;
-    int n;
 
     /** The batch index of the first token held. */
     public int first() {
@@ -53,7 +53,7 @@ public final class TokenLanes {
         while (quads < end && x[quads].quad()) quads++;
         groups = kind == ActivationKind.F32 ? 0 : (quads - first) / WIDTH;
         if (groups == 0) return 0;
-        n = x[first].n;
+        int n = x[first].n;
         boolean int8 = kind == ActivationKind.Q8_0 || kind == ActivationKind.Q8_K;
         int blocks = n / kind.blockSize, subs = n / 32;
         values = grown(values, groups * n * WIDTH);
