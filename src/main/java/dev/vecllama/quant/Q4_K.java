@@ -18,7 +18,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -49,7 +52,25 @@ public final class Q4_K implements WeightFormat, LaneKernel {
     private static final ByteVector NIBBLE = ByteVector.broadcast(B8, (byte) 0x0F);
     /** Per super-block constants {@link #unpackRow} keeps: d, dmin, the 8 minimums. */
     private static final int CONSTANTS = 10;
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    // How dot folds a pair of sub-blocks into one vector: lower half of the lanes sub-block j, upper half j + 1.
+    private static final VectorMask<Short> UPPER_HALF = VectorMask.fromLong(SHORTS, -1L << (SHORTS.length() / 2));
+    private static final VectorSpecies<Long> LONGS = VectorSpecies.of(long.class, VectorShape.forBitSize(VectorMath.BITS));
+    private static final VectorShuffle<Long> SWAP_HALVES = VectorShuffle.fromOp(LONGS, k -> (k + LONGS.length() / 2) % LONGS.length());
+    /** Scales one int vector holds: all 8, except at 128 bits (4 lanes). */
+    private static final int SCALES_PER_VECTOR = Math.min(8, INTS.length());
+    /** Per pair p, the scale lanes that line up with the folded pair: 2p in the lower half, 2p + 1 in the upper. */
+    private static final int[] PAIR_LANES = new int[4 * INTS.length()];
+
+    static {
+        for (int p = 0; p < 4; p++) {
+            for (int k = 0; k < INTS.length(); k++) {
+                PAIR_LANES[p * INTS.length() + k] = (2 * p) % SCALES_PER_VECTOR + (k < INTS.length() / 2 ? 0 : 1);
+            }
+        }
+    }
 
     private Q4_K() {}
 
@@ -147,13 +168,17 @@ public final class Q4_K implements WeightFormat, LaneKernel {
         int step = step(a);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
-            // The 16-byte header (d, dmin, the packed scales) in one vector read: scalar reads from
-            // the mapped file cost several times a vector read in this loop.
-            IntVector header = IntVector.fromMemorySegment(HEADER, w, o, ByteOrder.LITTLE_ENDIAN);
-            int dd = header.lane(0), u0 = header.lane(1), u1 = header.lane(2), u2 = header.lane(3);
+            // The 16-byte header (d, dmin, the packed scales) as two scalar reads, and the scales
+            // unpacked in the integer unit: this loop is bound by vector operations, and lane reads
+            // from a vector load are vector operations (a vector read cost 8% more).
+            long h0 = w.get(LE_LONG, o), h1 = w.get(LE_LONG, o + 8);
+            int dd = (int) h0, u0 = (int) (h0 >>> 32), u1 = (int) h1, u2 = (int) (h1 >>> 32);
             float d = Float.float16ToFloat((short) dd) * a.scale[b], dmin = Float.float16ToFloat((short) (dd >>> 16)) * a.scale[b];
             long sc = sixBit(u0, u1, u2, false), m = sixBit(u0, u1, u2, true);
             int i = b * BLOCK;
+            ByteVector scBytes = LongVector.broadcast(LongVector.SPECIES_128, sc).reinterpretAsBytes();
+            IntVector scales = (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 0);
+            IntVector scalesHigh = SCALES_PER_VECTOR == 8 ? scales : (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 1);
             IntVector isum = IntVector.zero(INTS);
             for (int j = 0; j < 8; j += 2) {
                 // Sub-blocks j and j + 1 share the 32 bytes at QS + 16·j: low nibbles, then high nibbles;
@@ -167,8 +192,11 @@ public final class Q4_K implements WeightFormat, LaneKernel {
                     low = low.add(q.and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.wide, x + c)));
                     high = high.add(q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(SHORTS, a.wide, x + 32 + c)));
                 }
-                isum = isum.add(VectorMath.pairSum(low).mul(IntVector.broadcast(INTS, sub(sc, j))))
-                        .add(VectorMath.pairSum(high).mul(IntVector.broadcast(INTS, sub(sc, j + 1))));
+                // One vector for the pair (at most 8·15·127 a lane, at 128 bits), so the pair takes one
+                // pair sum and one multiply by its scales: per sub-block, they were half the kernel.
+                ShortVector folded = low.blend(high, UPPER_HALF).add(swapHalves(high.blend(low, UPPER_HALF)));
+                IntVector pairScales = IntVector.fromArray(INTS, PAIR_LANES, (j / 2) * INTS.length()).selectFrom(j < SCALES_PER_VECTOR ? scales : scalesHigh);
+                isum = isum.add(VectorMath.pairSum(folded).mul(pairScales));
                 if ((j + 2) % step == 0) {
                     acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), d, acc);
                     // A whole super-block's minimums (the gemv) in one vector product: scalar, they cost a fifth of the kernel.
@@ -182,6 +210,10 @@ public final class Q4_K implements WeightFormat, LaneKernel {
             }
         }
         return acc - accMin;
+    }
+
+    private static ShortVector swapHalves(ShortVector v) {
+        return v.reinterpretAsLongs().rearrange(SWAP_HALVES).reinterpretAsShorts();
     }
 
     /**

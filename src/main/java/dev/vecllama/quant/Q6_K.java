@@ -39,7 +39,8 @@ public final class Q6_K implements WeightFormat, LaneKernel {
     private static final int QL = 0, QH = 128, SCALES = 192, D = 208;
 
     private static final ShortVector LOW_NIBBLES = ShortVector.broadcast(S16, (short) 0x0F0F);
-    private static final ShortVector TWO_BITS = ShortVector.broadcast(S16, (short) 0x0303);
+    /** Bits 4 and 5 of both bytes: where a code's high 2 bits go. */
+    private static final ShortVector HIGH_BITS = ShortVector.broadcast(S16, (short) 0x3030);
     private static final ShortVector LOW_BYTE = ShortVector.broadcast(S16, (short) 0x00FF);
     private static final ShortVector OFFSET = ShortVector.broadcast(S16, (short) 32);
     private static final ByteVector NIBBLE = ByteVector.broadcast(B8, (byte) 0x0F);
@@ -102,9 +103,10 @@ public final class Q6_K implements WeightFormat, LaneKernel {
             long o = offset + (long) b * BLOCK_BYTES;
             IntVector sumi = IntVector.zero(I8);
             // Run c: elements 32c .. 32c + 31, which share one quarter of a half, as (q − 32)·a summed
-            // into the 8 lanes of VectorMath.quadSums. The codes are unpacked two to a 16-bit lane; the
-            // masks keep each byte's bits from reaching its neighbour. Written here, not in a helper:
-            // dot → helper → quadSums → pairSum8 is one level of ours too many for C2.
+            // into the 8 lanes VectorMath.quadSums describes. The codes are unpacked two to a 16-bit lane; the
+            // masks keep each byte's bits from reaching its neighbour. An even and an odd product add up
+            // to at most 2·32·127, so two such lanes still fit in 16 bits and pairSum8's shorter form
+            // applies. Written here, not in a helper: dot → helper → pairSum8 is one level of ours too many for C2.
             for (int half = 0; half < 2; half++) {
                 // The half's 8 group scales in one vector read: scalar reads from the mapped file cost
                 // several times a vector read in this loop.
@@ -113,9 +115,10 @@ public final class Q6_K implements WeightFormat, LaneKernel {
                 for (int r = 0; r < 4; r++) {
                     ShortVector ql = ShortVector.fromMemorySegment(S16, w, o + QL + 64 * half + 32 * (r & 1), ByteOrder.LITTLE_ENDIAN);
                     ShortVector q6 = ql.lanewise(VectorOperators.LSHR, 4 * (r >> 1)).and(LOW_NIBBLES)
-                            .or(qh.lanewise(VectorOperators.LSHR, 2 * r).and(TWO_BITS).lanewise(VectorOperators.LSHL, 4));
-                    IntVector run = VectorMath.quadSums(q6.and(LOW_BYTE).sub(OFFSET), q6.lanewise(VectorOperators.LSHR, 8).sub(OFFSET),
-                            a.evens, a.odds, (b * BLOCK + 128 * half + 32 * r) / 2);
+                            .or((r < 2 ? qh.lanewise(VectorOperators.LSHL, 4 - 2 * r) : qh.lanewise(VectorOperators.LSHR, 2 * r - 4)).and(HIGH_BITS));
+                    int k = (b * BLOCK + 128 * half + 32 * r) / 2;
+                    IntVector run = VectorMath.pairSum8(q6.and(LOW_BYTE).sub(OFFSET).mul(ShortVector.fromArray(S16, a.evens, k))
+                            .add(q6.lanewise(VectorOperators.LSHR, 8).sub(OFFSET).mul(ShortVector.fromArray(S16, a.odds, k))));
                     sumi = sumi.add(run.mul(IntVector.fromArray(I8, GROUP_LANES, 8 * r).selectFrom(halfScales)));
                 }
             }

@@ -70,10 +70,14 @@ final class VectorMath {
         return (ShortVector) ByteVector.fromMemorySegment(BYTES, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
     }
 
-    /** Adds each pair of adjacent 16-bit lanes into one int32 lane (what x86's pmaddwd does after its multiply). */
+    /**
+     * Adds each pair of adjacent 16-bit lanes into one int32 lane (what x86's pmaddwd does after its
+     * multiply), for pairs whose sum fits in 16 bits: the upper half of x + (x << 16) is then that sum,
+     * one operation fewer than sign-extending both halves.
+     */
     static IntVector pairSum(ShortVector p) {
         IntVector x = (IntVector) p.reinterpretShape(INTS, 0);
-        return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+        return x.add(x.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 
     // ---- Eight float lanes: the accumulator shape llama.cpp's x86 kernels sum in ----
@@ -108,13 +112,15 @@ final class VectorMath {
      * activations in [-127, 127], which is what the Q8_0 and Q8_K quantizers produce.
      */
     static IntVector quadSums(ShortVector wEven, ShortVector wOdd, short[] aEvens, short[] aOdds, int k) {
-        return pairSum8(wEven.mul(ShortVector.fromArray(S16, aEvens, k)).add(wOdd.mul(ShortVector.fromArray(S16, aOdds, k))));
+        // Two such lanes can exceed 16 bits together, so each is sign-extended before they are added.
+        IntVector x = (IntVector) wEven.mul(ShortVector.fromArray(S16, aEvens, k)).add(wOdd.mul(ShortVector.fromArray(S16, aOdds, k))).reinterpretShape(I8, 0);
+        return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
-    /** {@link #pairSum} of 16 short lanes into 8 int lanes, at every width. */
+    /** {@link #pairSum} of 16 short lanes into 8 int lanes, at every width; each pair's sum must fit in 16 bits. */
     static IntVector pairSum8(ShortVector p) {
         IntVector x = (IntVector) p.reinterpretShape(I8, 0);
-        return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+        return x.add(x.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 
     /**
