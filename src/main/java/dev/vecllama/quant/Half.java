@@ -73,6 +73,26 @@ final class Half {
         return (FloatVector) load(w, off).lanewise(VectorOperators.LSHL, 16).reinterpretShape(FLOATS, 0);
     }
 
+    // Sixteen lanes, where the vectors are that wide: twice the weights per operation, same bits.
+    private static final VectorSpecies<Short> HALVES16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> INTS16 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> FLOATS16 = FloatVector.SPECIES_512;
+    private static final IntVector SIGN_EXPONENT_MANTISSA16 = IntVector.broadcast(INTS16, 0x8FFFE000);
+
+    /** {@link #f16sScaled} of 16 values, in one 512-bit vector. */
+    static FloatVector f16sScaled16(MemorySegment w, long off) {
+        return (FloatVector) load16(w, off).lanewise(VectorOperators.LSHL, 13).and(SIGN_EXPONENT_MANTISSA16).reinterpretShape(FLOATS16, 0);
+    }
+
+    /** {@link #bf16s} of 16 values, in one 512-bit vector. */
+    static FloatVector bf16s16(MemorySegment w, long off) {
+        return (FloatVector) load16(w, off).lanewise(VectorOperators.LSHL, 16).reinterpretShape(FLOATS16, 0);
+    }
+
+    private static IntVector load16(MemorySegment w, long off) {
+        return (IntVector) ShortVector.fromMemorySegment(HALVES16, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS16, 0);
+    }
+
     private static IntVector load(MemorySegment w, long off) {
         return (IntVector) ShortVector.fromMemorySegment(HALVES, w, off, ByteOrder.LITTLE_ENDIAN)
                 .convertShape(VectorOperators.S2I, INTS, 0);

@@ -6,6 +6,7 @@ import static dev.vecllama.quant.VectorMath.FLOATS;
 import dev.vecllama.activation.Activation;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The float dot product {@link F16} and {@link BF16} share: widen each 16-bit weight to f32 and FMA it
@@ -23,6 +24,7 @@ final class HalfFloatDot {
     private HalfFloatDot() {}
 
     private static final int LANES = 16;
+    private static final VectorShuffle<Float> UPPER_HALF = VectorShuffle.fromOp(FLOATS, k -> (k + FLOATS.length() / 2) % FLOATS.length());
 
     /**
      * {@code x}: the activations for bf16 weights; for f16 weights, times {@link Half#F16_SCALE}
@@ -31,6 +33,14 @@ final class HalfFloatDot {
     static float dot(MemorySegment w, long off, float[] x, int n, boolean bf16) {
         FloatVector lo = FloatVector.zero(F8), hi = FloatVector.zero(F8);
         int i = 0;
+        if (FLOATS.length() == LANES) {
+            // At 512 bits the 16 accumulators are one vector: half the operations per weight, which
+            // is what decode from memory is short of (each waits in the scheduler for its load).
+            FloatVector acc = FloatVector.zero(FLOATS);
+            for (; i + LANES <= n; i += LANES) acc = (bf16 ? Half.bf16s16(w, off + 2L * i) : Half.f16sScaled16(w, off + 2L * i)).fma(FloatVector.fromArray(FLOATS, x, i), acc);
+            FloatVector folded = acc.add(acc.rearrange(UPPER_HALF));
+            return VectorMath.hsum8((FloatVector) folded.reinterpretShape(F8, 0)) + tail(w, off, x, i, n, bf16, !bf16);
+        }
         for (; i + LANES <= n; i += LANES) {
             lo = load(w, off + 2L * i, bf16).fma(FloatVector.fromArray(F8, x, i), lo);
             hi = load(w, off + 2L * (i + 8), bf16).fma(FloatVector.fromArray(F8, x, i + 8), hi);
