@@ -1,7 +1,11 @@
 package dev.vecllama.model;
 
 import dev.vecllama.kernel.Exp;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -22,12 +26,80 @@ final class Attention {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, S.vectorShape());
+    /** Float products one double vector takes: half as wide, so each converts lane for lane. */
+    private static final VectorSpecies<Float> P = VectorSpecies.of(float.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final int PRODUCTS = P.length();
+    private static final VectorShuffle<Double> SWAP_QUARTETS = VectorShuffle.fromOp(D, k -> (k ^ 4) % D.length());
+    private static final VectorShuffle<Double> SWAP_PAIRS = VectorShuffle.fromOp(D, k -> (k ^ 2) % D.length());
+    private static final VectorShuffle<Double> SWAP_NEIGHBOURS = VectorShuffle.fromOp(D, k -> (k ^ 1) % D.length());
+
     /**
      * Writes the head's output to {@code out[oo .. oo+hd)}. Keys and values of position p start at
      * {@code p * stride + kvo}; {@code qh} and {@code acc} are scratch of length hd.
+     *
+     * <p>llama.cpp (head sizes below 64, which its SIMD loop leaves to the scalar tail) sums each score
+     * in double from float products; we add the same products as doubles a vector at a time, which
+     * rounds to the same float unless a sum falls within a few doubles' ulps of a float tie. Every
+     * other step is the same operation per element as {@link #halfPrecisionReference}, so the values
+     * side is bit for bit.
      */
     static void halfPrecision(float[] q, int qo, float[] keys, float[] values, int stride, int kvo, int hd, int last,
                               float scale, float[] qh, float[] acc, float[] out, int oo) {
+        KVCache.toHalf(q, qo, 1f, qh, 0, hd);
+        java.util.Arrays.fill(acc, 0, hd, 0f);
+        float max = Float.NEGATIVE_INFINITY, sum = 0;
+        for (int p = 0; p <= last; p++) {
+            int ko = p * stride + kvo;
+            float score = (float) keyDot(qh, keys, ko, hd) * scale;
+            float rescale = 1f, weight = 1f;
+            if (score > max) {
+                rescale = Exp.libmExpf(max - score);
+                max = score;
+                KVCache.toHalf(acc, 0, rescale, acc, 0, hd);
+            } else {
+                weight = Exp.libmExpf(score - max);
+            }
+            addWeighted(values, ko, weight, acc, hd);
+            sum = Math.fma(sum, rescale, weight);
+        }
+        float inv = 1f / sum;
+        int vecEnd = S.loopBound(hd);
+        for (int i = 0; i < vecEnd; i += LANES) FloatVector.fromArray(S, acc, i).mul(inv).intoArray(out, oo + i);
+        for (int i = vecEnd; i < hd; i++) out[oo + i] = acc[i] * inv;
+    }
+
+    // The steps below take and give arrays: a vector passed to a method C2 does not inline becomes an object.
+
+    /** q·k in double, from float products, a double vector at a time. */
+    private static double keyDot(float[] qh, float[] keys, int ko, int hd) {
+        DoubleVector d0 = DoubleVector.zero(D), d1 = d0;
+        int i = 0;
+        for (; i + 2 * PRODUCTS <= hd; i += 2 * PRODUCTS) {
+            d0 = d0.add((DoubleVector) FloatVector.fromArray(P, qh, i).mul(FloatVector.fromArray(P, keys, ko + i)).convertShape(VectorOperators.F2D, D, 0));
+            d1 = d1.add((DoubleVector) FloatVector.fromArray(P, qh, i + PRODUCTS).mul(FloatVector.fromArray(P, keys, ko + i + PRODUCTS)).convertShape(VectorOperators.F2D, D, 0));
+        }
+        // The lanes' sum in one fixed order, whatever tier runs it (reduceLanes leaves the order open).
+        DoubleVector d = d0.add(d1);
+        if (D.length() >= 8) d = d.add(d.rearrange(SWAP_QUARTETS));
+        if (D.length() >= 4) d = d.add(d.rearrange(SWAP_PAIRS));
+        double dot = d.add(d.rearrange(SWAP_NEIGHBOURS)).lane(0);
+        for (; i < hd; i++) dot += qh[i] * keys[ko + i];
+        return dot;
+    }
+
+    /** {@code acc[i] = toHalf(fma(values[vo + i], weight, acc[i]))}: the fma's, then the rounding, in two passes. */
+    private static void addWeighted(float[] values, int vo, float weight, float[] acc, int n) {
+        int vecEnd = S.loopBound(n);
+        FloatVector w = FloatVector.broadcast(S, weight);
+        for (int i = 0; i < vecEnd; i += LANES) FloatVector.fromArray(S, values, vo + i).fma(w, FloatVector.fromArray(S, acc, i)).intoArray(acc, i);
+        for (int i = vecEnd; i < n; i++) acc[i] = Math.fma(values[vo + i], weight, acc[i]);
+        KVCache.toHalf(acc, 0, 1f, acc, 0, n);
+    }
+
+    /** {@link #halfPrecision} one element at a time, each score summed in double in element order, as llama.cpp's scalar tail does. */
+    static void halfPrecisionReference(float[] q, int qo, float[] keys, float[] values, int stride, int kvo, int hd, int last,
+                                       float scale, float[] qh, float[] acc, float[] out, int oo) {
         for (int i = 0; i < hd; i++) qh[i] = KVCache.toHalf(q[qo + i]);
         java.util.Arrays.fill(acc, 0, hd, 0f);
         float max = Float.NEGATIVE_INFINITY, sum = 0;

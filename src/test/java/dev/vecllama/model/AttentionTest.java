@@ -4,11 +4,65 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.vecllama.kernel.Exp;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The tiled path's vector attention against a scalar one with the same operations in the same order, bit for bit. */
+/** Both vector attentions against scalar ones with the same operations in the same order, bit for bit. */
 class AttentionTest {
+    /**
+     * Decode attention against its scalar reference, over keys and values rounded to half as the
+     * cache holds them; values spread over many binades so that the running sums cross into half
+     * subnormals and near its largest values.
+     */
+    @ParameterizedTest
+    @CsvSource({"32, 1", "32, 200", "16, 50", "64, 100", "40, 33", "8, 5", "128, 64"})
+    void halfPrecisionEqualsItsScalarOrder(int hd, int positions) {
+        Random rnd = new Random(hd * 1000 + positions + 1);
+        int kvHeads = 2, stride = kvHeads * hd, kvo = hd;
+        float[] keys = new float[positions * stride], values = new float[positions * stride], q = new float[3 * hd];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = KVCache.toHalf((float) rnd.nextGaussian());
+            values[i] = KVCache.toHalf((float) (rnd.nextGaussian() * Math.pow(2, rnd.nextInt(40) - 28)));
+        }
+        for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian() * 3;
+        float scale = 1f / (float) Math.sqrt(hd);
+        float[] out = new float[3 * hd], want = new float[3 * hd];
+        Attention.halfPrecisionReference(q, hd, keys, values, stride, kvo, hd, positions - 1, scale, new float[hd], new float[hd], want, hd);
+        for (int rep = 0; rep < 300; rep++) { // both before and after C2 compiles the vector path
+            Attention.halfPrecision(q, hd, keys, values, stride, kvo, hd, positions - 1, scale, new float[hd], new float[hd], out, hd);
+            for (int i = 0; i < hd; i++) {
+                int at = i, r = rep;
+                assertEquals(Float.floatToRawIntBits(want[hd + i]), Float.floatToRawIntBits(out[hd + i]), () -> "call " + r + ", element " + at + ": " + out[hd + at] + " != " + want[hd + at]);
+            }
+        }
+    }
+
+    /**
+     * Many heads over 3 positions each: a rounding that differs in one step (an unfused multiply-add,
+     * a half rounded the wrong way) reaches the output before later steps can absorb it.
+     */
+    @Test
+    void halfPrecisionEqualsItsScalarOrderStepByStep() {
+        Random rnd = new Random(11);
+        int hd = 32, positions = 3, stride = hd;
+        float[] keys = new float[positions * stride], values = new float[positions * stride], q = new float[hd];
+        float[] out = new float[hd], want = new float[hd], qh = new float[hd], acc = new float[hd];
+        for (int trial = 0; trial < 20_000; trial++) {
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = KVCache.toHalf((float) rnd.nextGaussian());
+                values[i] = KVCache.toHalf((float) (rnd.nextGaussian() * Math.pow(2, rnd.nextInt(40) - 28)));
+            }
+            for (int i = 0; i < hd; i++) q[i] = (float) rnd.nextGaussian() * 3;
+            Attention.halfPrecisionReference(q, 0, keys, values, stride, 0, hd, positions - 1, 0.25f, qh, acc, want, 0);
+            Attention.halfPrecision(q, 0, keys, values, stride, 0, hd, positions - 1, 0.25f, qh, acc, out, 0);
+            for (int i = 0; i < hd; i++) {
+                int at = i, t = trial;
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(out[i]), () -> "trial " + t + ", element " + at + ": " + out[at] + " != " + want[at]);
+            }
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"32, 1", "32, 17", "64, 100", "40, 33", "8, 5", "128, 64"})
     void singlePrecisionEqualsItsScalarOrder(int hd, int positions) {
