@@ -48,15 +48,41 @@ public final class KernelWarmup {
     }
 
     /**
-     * Starts warming up the formats of {@code samples} (one matrix per format) that are not warm or
-     * warming already; returns at once.
+     * Vector code outside the weight formats (decode attention) that runs its scalar twin until the
+     * warm-up thread has exercised it. Implementations are singletons: each is warmed once per JVM.
      */
-    public static void start(Collection<WeightMatrix> samples) {
+    public interface Exercise {
+        /** One call of the vector code, on scratch data. */
+        void call();
+
+        /** The calls have become fast (or the warm-up gave up on them): switch to the vector code. */
+        void ready();
+    }
+
+    private static final Set<Exercise> EXERCISES_STARTED = ConcurrentHashMap.newKeySet();
+    private static final Set<Exercise> EXERCISES_PENDING = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Starts warming up the formats of {@code samples} (one matrix per format), and {@code exercises},
+     * that are not warm or warming already; returns at once.
+     */
+    public static void start(Collection<WeightMatrix> samples, Exercise... exercises) {
         var todo = samples.stream().filter(m -> STARTED.add(m.format)).toList();
-        if (todo.isEmpty()) return;
-        // Every format's dot first: the first tokens wait for those; prompts of 16 tokens or more for the lanes.
+        var extra = Arrays.stream(exercises).filter(EXERCISES_STARTED::add).toList();
+        if (todo.isEmpty() && extra.isEmpty()) return;
+        EXERCISES_PENDING.addAll(extra);
+        // Every format's dot first, then the rest of a token's vector code: the first tokens wait for
+        // those; prompts of 16 tokens or more for the lanes.
         Thread.ofPlatform().daemon().name("vecllama-warmup").start(() -> {
             for (WeightMatrix m : todo) warmDot(m);
+            for (Exercise e : extra) {
+                try {
+                    untilFast(BATCH, e::call);
+                } finally {
+                    e.ready();
+                    EXERCISES_PENDING.remove(e);
+                }
+            }
             for (WeightMatrix m : todo) warmLanes(m);
         });
     }
@@ -68,10 +94,14 @@ public final class KernelWarmup {
         warmLanes(m);
     }
 
-    /** Waits until the format of every one of {@code samples} is ready (warming those nobody has started): a benchmark measures the steady state. */
+    /**
+     * Waits until the format of every one of {@code samples} is ready (warming those nobody has
+     * started), and every exercise started so far: a benchmark measures the steady state.
+     */
     public static void await(Collection<WeightMatrix> samples) {
         start(samples);
-        while (!samples.stream().allMatch(m -> READY.contains(m.format) && (!(m.format instanceof LaneKernel) || LANES_READY.contains(m.format)))) {
+        while (!EXERCISES_PENDING.isEmpty()
+                || !samples.stream().allMatch(m -> READY.contains(m.format) && (!(m.format instanceof LaneKernel) || LANES_READY.contains(m.format)))) {
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {

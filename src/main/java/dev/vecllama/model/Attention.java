@@ -1,6 +1,7 @@
 package dev.vecllama.model;
 
 import dev.vecllama.kernel.Exp;
+import dev.vecllama.kernel.KernelWarmup;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -33,6 +34,42 @@ final class Attention {
     private static final VectorShuffle<Double> SWAP_QUARTETS = VectorShuffle.fromOp(D, k -> (k ^ 4) % D.length());
     private static final VectorShuffle<Double> SWAP_PAIRS = VectorShuffle.fromOp(D, k -> (k ^ 2) % D.length());
     private static final VectorShuffle<Double> SWAP_NEIGHBOURS = VectorShuffle.fromOp(D, k -> (k ^ 1) % D.length());
+
+    /**
+     * Whether {@link #halfPrecision} is compiled: until then decode runs {@link #halfPrecisionReference},
+     * as the formats run their scalar references, since interpreted vector code is many times slower
+     * than scalar code. Both give the same floats (see halfPrecision).
+     */
+    static volatile boolean vectorReady;
+
+    /** What the warm-up thread calls until halfPrecision is fast: a 64-wide head over 64 positions. */
+    static final KernelWarmup.Exercise EXERCISE = new KernelWarmup.Exercise() {
+        private static final int HD = 64, POSITIONS = 64;
+        private final float[] keys = scratch(), values = scratch(), q = new float[HD], qh = new float[HD], acc = new float[HD], out = new float[HD];
+
+        private static float[] scratch() {
+            float[] x = new float[HD * POSITIONS];
+            for (int i = 0; i < x.length; i++) x[i] = KVCache.toHalf((float) Math.sin(i));
+            return x;
+        }
+
+        @Override
+        public void call() {
+            halfPrecision(q, 0, keys, values, HD, 0, HD, POSITIONS - 1, 0.125f, qh, acc, out, 0);
+        }
+
+        @Override
+        public void ready() {
+            vectorReady = true;
+        }
+    };
+
+    /** {@link #halfPrecision} once it is compiled, its scalar reference before. */
+    static void decode(float[] q, int qo, float[] keys, float[] values, int stride, int kvo, int hd, int last,
+                       float scale, float[] qh, float[] acc, float[] out, int oo) {
+        if (vectorReady) halfPrecision(q, qo, keys, values, stride, kvo, hd, last, scale, qh, acc, out, oo);
+        else halfPrecisionReference(q, qo, keys, values, stride, kvo, hd, last, scale, qh, acc, out, oo);
+    }
 
     /**
      * Writes the head's output to {@code out[oo .. oo+hd)}. Keys and values of position p start at

@@ -29,8 +29,12 @@ public final class KVCache {
 
     public void store(int layer, int pos, float[] k, float[] v) {
         int o = pos * kvDim;
-        toHalf(k, 0, 1f, keys[layer], o, kvDim);
-        toHalf(v, 0, 1f, values[layer], o, kvDim);
+        // One element at a time: a prompt's first tokens store before the JIT has compiled the vector rounding.
+        float[] kc = keys[layer], vc = values[layer];
+        for (int i = 0; i < kvDim; i++) {
+            kc[o + i] = toHalf(k[i]);
+            vc[o + i] = toHalf(v[i]);
+        }
     }
 
     /** x rounded to the nearest half-precision value. */

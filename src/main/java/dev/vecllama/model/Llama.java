@@ -228,7 +228,7 @@ public final class Llama {
                     Attention.singlePrecision(s.q[t], qo, s.keysT[h / group], keysRow(), values, kvDim, kvo, hd, last, scale,
                             scratch[2], s.attnIn[t].f, qo);
                 } else {
-                    Attention.halfPrecision(s.q[t], qo, keys, values, kvDim, kvo, hd, last, scale,
+                    Attention.decode(s.q[t], qo, keys, values, kvDim, kvo, hd, last, scale,
                             scratch[0], scratch[1], s.attnIn[t].f, qo);
                 }
             }

@@ -28,7 +28,8 @@ public final class Model implements AutoCloseable {
         float[] scales = act.mode() == ActivationMode.STATIC ? ActivationScalesFile.read(act.scales(), file, config, act.method()) : null;
         Weights weights = new Weights(file, config);
         if (nf4 != null) weights = NF4Conversion.convert(weights, nf4, converted, System.err);
-        KernelWarmup.start(weights.formatSamples()); // JIT-compiles the kernels while the tokenizer is built
+        // JIT-compiles the kernels while the tokenizer is built.
+        KernelWarmup.start(weights.formatSamples(), Attention.EXERCISE);
         this.tokenizer = Tokenizer.fromGGUF(file);
         this.pool = new ThreadPool(threads);
         this.llama = new Llama(config, weights, pool, act.mode(), scales);
