@@ -38,11 +38,10 @@ public final class Q6_K implements WeightFormat, LaneKernel {
     static final int BLOCK_BYTES = 210;
     private static final int QL = 0, QH = 128, SCALES = 192, D = 208;
 
-    private static final ShortVector LOW_NIBBLES = ShortVector.broadcast(S16, (short) 0x0F0F);
-    /** Bits 4 and 5 of both bytes: where a code's high 2 bits go. */
-    private static final ShortVector HIGH_BITS = ShortVector.broadcast(S16, (short) 0x3030);
-    private static final ShortVector LOW_BYTE = ShortVector.broadcast(S16, (short) 0x00FF);
-    private static final ShortVector OFFSET = ShortVector.broadcast(S16, (short) 32);
+    /** Bits 6 and 7 of both bytes: where {@link #dot} builds a code's high 2 bits. */
+    private static final ShortVector HIGH_BITS = ShortVector.broadcast(S16, (short) 0xC0C0);
+    /** The upper bit of every 2-bit field of qh: bit 5 of each code. */
+    private static final ShortVector TOP_BITS = ShortVector.broadcast(S16, (short) 0xAAAA);
     private static final ByteVector NIBBLE = ByteVector.broadcast(B8, (byte) 0x0F);
     private static final ByteVector TWO = ByteVector.broadcast(B8, (byte) 3);
     private static final FloatVector FLOAT_OFFSET = FloatVector.broadcast(F8, 32f);
@@ -103,22 +102,24 @@ public final class Q6_K implements WeightFormat, LaneKernel {
             long o = offset + (long) b * BLOCK_BYTES;
             IntVector sumi = IntVector.zero(I8);
             // Run c: elements 32c .. 32c + 31, which share one quarter of a half, as (q − 32)·a summed
-            // into the 8 lanes VectorMath.quadSums describes. The codes are unpacked two to a 16-bit lane; the
-            // masks keep each byte's bits from reaching its neighbour. An even and an odd product add up
-            // to at most 2·32·127, so two such lanes still fit in 16 bits and pairSum8's shorter form
-            // applies. Written here, not in a helper: dot → helper → pairSum8 is one level of ours too many for C2.
+            // into the 8 lanes VectorMath.quadSums describes. Two codes share a 16-bit lane, each built in
+            // bits 2..7 of its byte (nibble in 2..5, high bits in 6..7, one blend) so that arithmetic
+            // shifts both extract it and sign it: with bit 5 of q flipped (once per half, in qh), the signed
+            // 6-bit value is q − 32. An even and an odd product add up to at most 2·32·127, so two such
+            // lanes still fit in 16 bits and pairSum8's shorter form applies. Written here, not in a
+            // helper: dot → helper → pairSum8 is one level of ours too many for C2.
             for (int half = 0; half < 2; half++) {
                 // The half's 8 group scales in one vector read: scalar reads from the mapped file cost
                 // several times a vector read in this loop.
                 IntVector halfScales = scales(w, o + SCALES + 8 * half);
-                ShortVector qh = ShortVector.fromMemorySegment(S16, w, o + QH + 32 * half, ByteOrder.LITTLE_ENDIAN);
+                ShortVector qh = ShortVector.fromMemorySegment(S16, w, o + QH + 32 * half, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.XOR, TOP_BITS);
                 for (int r = 0; r < 4; r++) {
                     ShortVector ql = ShortVector.fromMemorySegment(S16, w, o + QL + 64 * half + 32 * (r & 1), ByteOrder.LITTLE_ENDIAN);
-                    ShortVector q6 = ql.lanewise(VectorOperators.LSHR, 4 * (r >> 1)).and(LOW_NIBBLES)
-                            .or((r < 2 ? qh.lanewise(VectorOperators.LSHL, 4 - 2 * r) : qh.lanewise(VectorOperators.LSHR, 2 * r - 4)).and(HIGH_BITS));
+                    ShortVector q6 = (r < 2 ? ql.lanewise(VectorOperators.LSHL, 2) : ql.lanewise(VectorOperators.LSHR, 2))
+                            .lanewise(VectorOperators.BITWISE_BLEND, qh.lanewise(VectorOperators.LSHL, 6 - 2 * r), HIGH_BITS);
                     int k = (b * BLOCK + 128 * half + 32 * r) / 2;
-                    IntVector run = VectorMath.pairSum8(q6.and(LOW_BYTE).sub(OFFSET).mul(ShortVector.fromArray(S16, a.evens, k))
-                            .add(q6.lanewise(VectorOperators.LSHR, 8).sub(OFFSET).mul(ShortVector.fromArray(S16, a.odds, k))));
+                    IntVector run = VectorMath.pairSum8(q6.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 10).mul(ShortVector.fromArray(S16, a.evens, k))
+                            .add(q6.lanewise(VectorOperators.ASHR, 10).mul(ShortVector.fromArray(S16, a.odds, k))));
                     sumi = sumi.add(run.mul(IntVector.fromArray(I8, GROUP_LANES, 8 * r).selectFrom(halfScales)));
                 }
             }
