@@ -89,6 +89,14 @@ public final class TQ1_0 extends Ternary implements LaneKernel {
         TQ2_0.unpackRow(codes, 0, blocks, wf, o, d, od);
     }
 
+    /**
+     * {@code codes} with the trit at the top of {@code times3} (bits 8, 9 of a byte times 3) as its 2-bit
+     * field c: one shift and one blend, the blend also dropping the remainder the shift brings along.
+     */
+    private static ShortVector place(ShortVector codes, ShortVector times3, int c) {
+        return codes.lanewise(VectorOperators.BITWISE_BLEND, times3.lanewise(VectorOperators.LSHR, 8 - 2 * c), ShortVector.broadcast(SHORTS, (short) (3 << 2 * c)));
+    }
+
     private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);
 
     private static MemorySegment scratch(long bytes) {
@@ -120,12 +128,12 @@ public final class TQ1_0 extends Ternary implements LaneKernel {
                 ShortVector low = ShortVector.zero(SHORTS);
                 for (int c = 0; c < 4; c++) {
                     ShortVector q3 = q.mul(THREE);
-                    low = low.or(q3.lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.LSHL, 2 * c));
+                    low = place(low, q3, c);
                     q = q3.and(LOW_BYTE);
                 }
                 ((ByteVector) low.convertShape(VectorOperators.S2B, BYTES, 0)).intoMemorySegment(dst, t + p, ByteOrder.LITTLE_ENDIAN);
                 // Second run: chunk 4 from qs, then chunks 5..7 from the tail's trits (and qh), each
-                // multiplied into place; a trit a half does not use lands in bits that are cleared.
+                // shifted into place; a trit that belongs to the other half is skipped.
                 ShortVector up = q.mul(THREE).lanewise(VectorOperators.LSHR, 8);
                 ShortVector r = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS_TAIL + m, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
@@ -133,13 +141,14 @@ public final class TQ1_0 extends Ternary implements LaneKernel {
                 for (int k = 0; k < 5; k++) {
                     ShortVector r3 = r.mul(THREE);
                     int chunk = 5 + k / 2;
-                    boolean used = k % 2 == skip;
-                    up = up.or(r3.lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.LSHL, used ? 2 * (chunk - 4) : 8));
+                    if (k % 2 == skip) up = place(up, r3, chunk - 4);
                     r = r3.and(LOW_BYTE);
                 }
-                ShortVector qh = qhRepeated.mul(ShortVector.fromArray(SHORTS, QH_POW3, m)).and(LOW_BYTE);
-                up = up.or(qh.mul(THREE).lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.LSHL, skip == 1 ? 6 : 8));
-                ((ByteVector) up.and(LOW_BYTE).convertShape(VectorOperators.S2B, BYTES, 0)).intoMemorySegment(dst, t + CHUNK + p, ByteOrder.LITTLE_ENDIAN);
+                if (skip == 1) {
+                    ShortVector qh = qhRepeated.mul(ShortVector.fromArray(SHORTS, QH_POW3, m)).and(LOW_BYTE);
+                    up = place(up, qh.mul(THREE), 3);
+                }
+                ((ByteVector) up.convertShape(VectorOperators.S2B, BYTES, 0)).intoMemorySegment(dst, t + CHUNK + p, ByteOrder.LITTLE_ENDIAN);
             }
         }
     }
