@@ -75,7 +75,7 @@ public final class Exp {
      * the build targets 22). With narrower vectors the lookup would take eight or sixteen table
      * vectors, so there the loop stays scalar.
      */
-    private static final boolean VECTOR = DoubleVector.SPECIES_PREFERRED.length() >= 8;
+    private static final boolean VECTOR = VectorWidth.BITS >= 512;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final VectorSpecies<Double> D8 = DoubleVector.SPECIES_512;
     private static final VectorSpecies<Long> L8 = LongVector.SPECIES_512;

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * activation, so the only error left is the weights' own. Meant for measuring, not for speed.
  */
 final class FloatReference {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
     private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
 
     private FloatReference() {}

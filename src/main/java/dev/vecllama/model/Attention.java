@@ -2,6 +2,7 @@ package dev.vecllama.model;
 
 import dev.vecllama.kernel.Exp;
 import dev.vecllama.kernel.KernelWarmup;
+import dev.vecllama.kernel.VectorWidth;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -25,7 +26,7 @@ final class Attention {
     /** From this many tokens in a batch on, llama.cpp switches to its tiled single-precision kernel. */
     static final int TILED_BATCH = 64;
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
 
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, S.vectorShape());
     /** Float products one double vector takes: half as wide, so each converts lane for lane. */

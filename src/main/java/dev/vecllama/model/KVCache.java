@@ -1,5 +1,6 @@
 package dev.vecllama.model;
 
+import dev.vecllama.kernel.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -42,7 +43,7 @@ public final class KVCache {
         return Float.float16ToFloat(Float.floatToFloat16(x));
     }
 
-    private static final VectorSpecies<Float> HALVES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> HALVES = VectorWidth.FLOATS;
     private static final int SIGN = 0x80000000, MAGNITUDE = 0x7FFFFFFF, INFINITY = 0x7F800000;
     /** 2^-14, the smallest normal half: below it halves are multiples of 2^-24. */
     private static final int MIN_NORMAL_HALF = 0x38800000;

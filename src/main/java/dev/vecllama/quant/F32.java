@@ -3,6 +3,7 @@ package dev.vecllama.quant;
 import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
 import dev.vecllama.gguf.GGMLType;
+import dev.vecllama.kernel.VectorWidth;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -13,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
 /** Plain little-endian float32 weights. */
 public final class F32 implements WeightFormat {
     public static final F32 INSTANCE = new F32();
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
     private static final ValueLayout.OfFloat LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private F32() {}

@@ -1,6 +1,7 @@
 package dev.vecllama.quant;
 
 import dev.vecllama.activation.Activation;
+import dev.vecllama.kernel.VectorWidth;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -13,13 +14,12 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The vector width the kernels of this package use, and the integer building blocks they share.
+ * The species the kernels of this package use, at {@link VectorWidth#BITS}, and the integer building
+ * blocks they share.
  *
- * <p>The width is fixed once per JVM and held in static finals because C2 only intrinsifies vector
- * operations whose species is a compile-time constant; a species read from an instance field would
- * silently fall back to the (100× slower) Java implementation. It is the platform's preferred width
- * unless {@code -Dvecllama.vector.bits=512|256|128} asks for another: that is how the tests run the
- * same kernels at all three widths, each in its own JVM.
+ * <p>The species are static finals because C2 only intrinsifies vector operations whose species is a
+ * compile-time constant; a species read from an instance field would silently fall back to the (100×
+ * slower) Java implementation.
  *
  * <p>Integer dot products multiply int8 × int8 (or nibble × int8) in 16-bit lanes, where no product
  * overflows, then fold adjacent lanes into int32 ({@link #pairSum}). Float scales are applied once per
@@ -46,7 +46,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorMath {
     private VectorMath() {}
 
-    static final int BITS = chosenBits();
+    static final int BITS = VectorWidth.BITS;
 
     static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
     /** The lane kernels' vectors: lane t is token t of a {@link TokenLanes} group. */
@@ -54,14 +54,6 @@ final class VectorMath {
     static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS));
     /** As many bytes as {@link #SHORTS} has lanes: the int8 loads that widen into one short vector. */
     static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(BITS / 2));
-
-    private static int chosenBits() {
-        int bits = Integer.getInteger("vecllama.vector.bits", VectorShape.preferredShape().vectorBitSize());
-        if (bits != 128 && bits != 256 && bits != 512) {
-            throw new IllegalStateException("vecllama.vector.bits must be 128, 256 or 512, not " + bits);
-        }
-        return bits;
-    }
 
     static final ShortVector LOW_NIBBLE = ShortVector.broadcast(SHORTS, (short) 0x0F);
 

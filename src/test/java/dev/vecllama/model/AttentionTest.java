@@ -3,10 +3,13 @@ package dev.vecllama.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.vecllama.kernel.Exp;
+import java.util.Arrays;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Both vector attentions against scalar ones with the same operations in the same order, bit for bit. */
 class AttentionTest {
@@ -15,8 +18,20 @@ class AttentionTest {
      * cache holds them; values spread over many binades so that the running sums cross into half
      * subnormals and near its largest values.
      */
+    /** Head dimensions and positions, odd ones included, that both attentions are checked at. */
+    static final int[][] HALF_CASES = {{32, 1}, {32, 200}, {16, 50}, {64, 100}, {40, 33}, {8, 5}, {128, 64}};
+    static final int[][] SINGLE_CASES = {{32, 1}, {32, 17}, {64, 100}, {40, 33}, {8, 5}, {128, 64}};
+
+    static Stream<Arguments> halfCases() {
+        return Arrays.stream(HALF_CASES).map(c -> Arguments.of(c[0], c[1]));
+    }
+
+    static Stream<Arguments> singleCases() {
+        return Arrays.stream(SINGLE_CASES).map(c -> Arguments.of(c[0], c[1]));
+    }
+
     @ParameterizedTest
-    @CsvSource({"32, 1", "32, 200", "16, 50", "64, 100", "40, 33", "8, 5", "128, 64"})
+    @MethodSource("halfCases")
     void halfPrecisionEqualsItsScalarOrder(int hd, int positions) {
         Random rnd = new Random(hd * 1000 + positions + 1);
         int kvHeads = 2, stride = kvHeads * hd, kvo = hd;
@@ -64,7 +79,7 @@ class AttentionTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"32, 1", "32, 17", "64, 100", "40, 33", "8, 5", "128, 64"})
+    @MethodSource("singleCases")
     void singlePrecisionEqualsItsScalarOrder(int hd, int positions) {
         Random rnd = new Random(hd * 1000 + positions);
         int kvHeads = 2, stride = kvHeads * hd, kvo = hd, capacity = positions + 7;

@@ -2,8 +2,8 @@ package dev.vecllama.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.vecllama.kernel.VectorWidth;
 import java.util.Random;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * The checks run thousands of calls, so both the Vector API's Java fallback and C2's code are exercised.
  */
 class HalfRoundingTest {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
 
     /** Every float whose bits lie in [first, first + count), a vector at a time. */
     private static void checkBits(long first, long count) {

@@ -3,13 +3,14 @@ package dev.vecllama.quant;
 import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
 import dev.vecllama.gguf.GGMLType;
+import dev.vecllama.model.AttentionChecks;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 
 /**
- * The vector kernels against the scalar references, for every format, at whatever vector width this
- * JVM runs ({@link VectorMath#BITS}). Shared by {@link VectorDotTest} (in process) and
+ * The vector kernels against the scalar references, for every format and for attention, at whatever
+ * vector width this JVM runs ({@link VectorMath#BITS}). Shared by {@link VectorDotTest} (in process) and
  * {@link VectorWidthsTest}, which runs {@link #main} in child JVMs at 512, 256 and 128 bits.
  */
 final class KernelChecks {
@@ -40,6 +41,7 @@ final class KernelChecks {
         }
         NF4Checks.checkAll();
         checkHalfConversion();
+        AttentionChecks.checkAll();
     }
 
     /**
