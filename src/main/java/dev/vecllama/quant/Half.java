@@ -65,12 +65,12 @@ final class Half {
     static FloatVector f16sScaled(MemorySegment w, long off) {
         // Sign-extended, shifted by 13: sign at bit 31, exponent and mantissa where f32 keeps them
         // (unbiased by 112), and copies of the sign in bits 28..30 that the mask clears.
-        return (FloatVector) load(w, off, HALVES, INTS).lanewise(VectorOperators.LSHL, 13).and(SIGN_EXPONENT_MANTISSA).reinterpretShape(FLOATS, 0);
+        return (FloatVector) load(w, off).lanewise(VectorOperators.LSHL, 13).and(SIGN_EXPONENT_MANTISSA).reinterpretShape(FLOATS, 0);
     }
 
     /** 8 bf16 values at {@code off} as floats: bf16 is the high half of an f32. */
     static FloatVector bf16s(MemorySegment w, long off) {
-        return (FloatVector) load(w, off, HALVES, INTS).lanewise(VectorOperators.LSHL, 16).reinterpretShape(FLOATS, 0);
+        return (FloatVector) load(w, off).lanewise(VectorOperators.LSHL, 16).reinterpretShape(FLOATS, 0);
     }
 
     // Sixteen lanes, where the vectors are that wide: twice the weights per operation, same bits.
@@ -81,16 +81,25 @@ final class Half {
 
     /** {@link #f16sScaled} of 16 values, in one 512-bit vector. */
     static FloatVector f16sScaled16(MemorySegment w, long off) {
-        return (FloatVector) load(w, off, HALVES16, INTS16).lanewise(VectorOperators.LSHL, 13).and(SIGN_EXPONENT_MANTISSA16).reinterpretShape(FLOATS16, 0);
+        return (FloatVector) load16(w, off).lanewise(VectorOperators.LSHL, 13).and(SIGN_EXPONENT_MANTISSA16).reinterpretShape(FLOATS16, 0);
     }
 
     /** {@link #bf16s} of 16 values, in one 512-bit vector. */
     static FloatVector bf16s16(MemorySegment w, long off) {
-        return (FloatVector) load(w, off, HALVES16, INTS16).lanewise(VectorOperators.LSHL, 16).reinterpretShape(FLOATS16, 0);
+        return (FloatVector) load16(w, off).lanewise(VectorOperators.LSHL, 16).reinterpretShape(FLOATS16, 0);
     }
 
-    /** The 16-bit values at {@code off}, sign-extended into int lanes, one per value. */
-    private static IntVector load(MemorySegment w, long off, VectorSpecies<Short> halves, VectorSpecies<Integer> ints) {
-        return (IntVector) ShortVector.fromMemorySegment(halves, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, ints, 0);
+    /**
+     * The 16-bit values at {@code off}, sign-extended into int lanes, one per value. One helper per
+     * width, not one taking the species: a helper that sees both widths shares one type profile and,
+     * if C2 does not inline it, runs the Java fallback (see VectorMath on the third limit).
+     */
+    private static IntVector load(MemorySegment w, long off) {
+        return (IntVector) ShortVector.fromMemorySegment(HALVES, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
+    }
+
+    /** {@link #load} at 16 lanes. */
+    private static IntVector load16(MemorySegment w, long off) {
+        return (IntVector) ShortVector.fromMemorySegment(HALVES16, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS16, 0);
     }
 }
