@@ -50,7 +50,7 @@ final class VectorMath {
 
     static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
     /** The lane kernels' vectors: lane t is token t of a {@link TokenLanes} group. */
-    static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
+    static final VectorSpecies<Float> FLOATS = VectorWidth.FLOATS;
     static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS));
     /** As many bytes as {@link #SHORTS} has lanes: the int8 loads that widen into one short vector. */
     static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(BITS / 2));

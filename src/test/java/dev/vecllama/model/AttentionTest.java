@@ -13,11 +13,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Both vector attentions against scalar ones with the same operations in the same order, bit for bit. */
 class AttentionTest {
-    /**
-     * Decode attention against its scalar reference, over keys and values rounded to half as the
-     * cache holds them; values spread over many binades so that the running sums cross into half
-     * subnormals and near its largest values.
-     */
     /** Head dimensions and positions, odd ones included, that both attentions are checked at. */
     static final int[][] HALF_CASES = {{32, 1}, {32, 200}, {16, 50}, {64, 100}, {40, 33}, {8, 5}, {128, 64}};
     static final int[][] SINGLE_CASES = {{32, 1}, {32, 17}, {64, 100}, {40, 33}, {8, 5}, {128, 64}};
@@ -30,6 +25,11 @@ class AttentionTest {
         return Arrays.stream(SINGLE_CASES).map(c -> Arguments.of(c[0], c[1]));
     }
 
+    /**
+     * Decode attention against its scalar reference, over keys and values rounded to half as the
+     * cache holds them; values spread over many binades so that the running sums cross into half
+     * subnormals and near its largest values.
+     */
     @ParameterizedTest
     @MethodSource("halfCases")
     void halfPrecisionEqualsItsScalarOrder(int hd, int positions) {
