@@ -20,7 +20,6 @@ import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -55,14 +54,18 @@ public final class Q4_K implements WeightFormat, LaneKernel {
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    // How dot folds a pair of sub-blocks into one vector: lower half of the lanes sub-block j, upper half j + 1.
+    // How dot folds sub-blocks into fewer vectors. A pair (j, j + 1): lower half of the lanes
+    // sub-block j, upper half j + 1. Two pairs (j .. j + 3): the quarters j, j + 2, j + 1, j + 3.
     private static final VectorMask<Short> UPPER_HALF = VectorMask.fromLong(SHORTS, -1L << (SHORTS.length() / 2));
-    private static final VectorSpecies<Long> LONGS = VectorSpecies.of(long.class, VectorShape.forBitSize(VectorMath.BITS));
-    private static final VectorShuffle<Long> SWAP_HALVES = VectorShuffle.fromOp(LONGS, k -> (k + LONGS.length() / 2) % LONGS.length());
+    private static final VectorMask<Short> ODD_QUARTERS = VectorMask.fromValues(SHORTS, quarterMask());
+    private static final VectorShuffle<Integer> SWAP_HALVES = VectorShuffle.fromOp(INTS, k -> k ^ (INTS.length() / 2));
+    private static final VectorShuffle<Integer> SWAP_QUARTERS = VectorShuffle.fromOp(INTS, k -> k ^ (INTS.length() / 4));
     /** Scales one int vector holds: all 8, except at 128 bits (4 lanes). */
     private static final int SCALES_PER_VECTOR = Math.min(8, INTS.length());
     /** Per pair p, the scale lanes that line up with the folded pair: 2p in the lower half, 2p + 1 in the upper. */
     private static final int[] PAIR_LANES = new int[4 * INTS.length()];
+    /** Per half h of a super-block, the scale lanes that line up with its four folded sub-blocks (quarters 4h, 4h + 2, 4h + 1, 4h + 3). */
+    private static final int[] QUARTER_LANES = new int[2 * INTS.length()];
 
     static {
         for (int p = 0; p < 4; p++) {
@@ -70,6 +73,18 @@ public final class Q4_K implements WeightFormat, LaneKernel {
                 PAIR_LANES[p * INTS.length() + k] = (2 * p) % SCALES_PER_VECTOR + (k < INTS.length() / 2 ? 0 : 1);
             }
         }
+        int[] order = {0, 2, 1, 3};
+        for (int h = 0; h < 2; h++) {
+            for (int k = 0; k < INTS.length(); k++) {
+                QUARTER_LANES[h * INTS.length() + k] = (4 * h) % SCALES_PER_VECTOR + order[k / (INTS.length() / 4)];
+            }
+        }
+    }
+
+    private static boolean[] quarterMask() {
+        boolean[] odd = new boolean[SHORTS.length()];
+        for (int k = 0; k < odd.length; k++) odd[k] = (k / (SHORTS.length() / 4)) % 2 == 1;
+        return odd;
     }
 
     private Q4_K() {}
@@ -164,8 +179,14 @@ public final class Q4_K implements WeightFormat, LaneKernel {
 
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
+        // Two kernels, each a compilation root of its own: with the 4-row order's per-pair step as a
+        // branch inside the loop over pairs, the lone row's dot ran 26% slower.
+        return a.quad() ? dotQuad(w, offset, a, n) : dotRow(w, offset, a, n);
+    }
+
+    /** llama.cpp's gemv order: one float step per super-block. */
+    private static float dotRow(MemorySegment w, long offset, Activation a, int n) {
         float acc = 0, accMin = 0;
-        int step = step(a);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
             // The 16-byte header (d, dmin, the packed scales) as two scalar reads, and the scales
@@ -173,47 +194,84 @@ public final class Q4_K implements WeightFormat, LaneKernel {
             // from a vector load are vector operations (a vector read cost 8% more).
             long h0 = w.get(LE_LONG, o), h1 = w.get(LE_LONG, o + 8);
             int dd = (int) h0, u0 = (int) (h0 >>> 32), u1 = (int) h1, u2 = (int) (h1 >>> 32);
-            float d = Float.float16ToFloat((short) dd) * a.scale[b], dmin = Float.float16ToFloat((short) (dd >>> 16)) * a.scale[b];
             long sc = sixBit(u0, u1, u2, false), m = sixBit(u0, u1, u2, true);
-            int i = b * BLOCK;
             ByteVector scBytes = LongVector.broadcast(LongVector.SPECIES_128, sc).reinterpretAsBytes();
             IntVector scales = (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 0);
             IntVector scalesHigh = SCALES_PER_VECTOR == 8 ? scales : (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 1);
             IntVector isum = IntVector.zero(INTS);
+            for (int h = 0; h < 8; h += 4) {
+                // Four sub-blocks folded into one vector before their one pair sum and multiply by
+                // their scales: per pair, those were a third of the kernel.
+                ShortVector four = foldQuarters(pairProducts(w, o, a, b, h), pairProducts(w, o, a, b, h + 2));
+                IntVector lanes = IntVector.fromArray(INTS, QUARTER_LANES, (h / 4) * INTS.length());
+                isum = isum.add(laneTotals(four).mul(lanes.selectFrom(h < SCALES_PER_VECTOR ? scales : scalesHigh)));
+            }
+            acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), Float.float16ToFloat((short) dd) * a.scale[b], acc);
+            // The 8 minimums in one vector product: scalar, they cost a fifth of the kernel.
+            int mins = ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, m).reinterpretAsBytes().convertShape(VectorOperators.B2I, VectorMath.I8, 0))
+                    .mul(IntVector.fromArray(VectorMath.I8, a.sums32, 8 * b)).reduceLanes(VectorOperators.ADD);
+            accMin = Math.fma((float) mins, Float.float16ToFloat((short) (dd >>> 16)) * a.scale[b], accMin);
+        }
+        return acc - accMin;
+    }
+
+    /** llama.cpp's 4-row gemm order: one float step per pair of sub-blocks. */
+    private static float dotQuad(MemorySegment w, long offset, Activation a, int n) {
+        float acc = 0, accMin = 0;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            float d = Half.f16(w, o + D) * a.scale[b], dmin = Half.f16(w, o + DMIN) * a.scale[b];
+            long sc = sixBit(w, o, false), m = sixBit(w, o, true);
+            ByteVector scBytes = LongVector.broadcast(LongVector.SPECIES_128, sc).reinterpretAsBytes();
+            IntVector scales = (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 0);
+            IntVector scalesHigh = SCALES_PER_VECTOR == 8 ? scales : (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 1);
             for (int j = 0; j < 8; j += 2) {
-                // Sub-blocks j and j + 1 share the 32 bytes at QS + 16·j: low nibbles, then high nibbles;
-                // each byte is loaded once for both. Nibble × int8 products stay within 15·127, so up to
-                // 4 runs add up in 16 bits.
-                long qs = o + QS + 16 * j;
-                int x = i + 32 * j;
-                ShortVector low = ShortVector.zero(SHORTS), high = low;
-                for (int c = 0; c < 32; c += SHORTS.length()) {
-                    ShortVector q = VectorMath.uint8(w, qs + c);
-                    low = low.add(q.and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.wide, x + c)));
-                    high = high.add(q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(SHORTS, a.wide, x + 32 + c)));
-                }
-                // One vector for the pair (at most 8·15·127 a lane, at 128 bits), so the pair takes one
-                // pair sum and one multiply by its scales: per sub-block, they were half the kernel.
-                ShortVector folded = low.blend(high, UPPER_HALF).add(swapHalves(high.blend(low, UPPER_HALF)));
-                IntVector pairScales = IntVector.fromArray(INTS, PAIR_LANES, (j / 2) * INTS.length()).selectFrom(j < SCALES_PER_VECTOR ? scales : scalesHigh);
-                isum = isum.add(VectorMath.pairSum(folded).mul(pairScales));
-                if ((j + 2) % step == 0) {
-                    acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), d, acc);
-                    // A whole super-block's minimums (the gemv) in one vector product: scalar, they cost a fifth of the kernel.
-                    int mins = step == 8
-                            ? ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, m).reinterpretAsBytes().convertShape(VectorOperators.B2I, VectorMath.I8, 0))
-                                    .mul(IntVector.fromArray(VectorMath.I8, a.sums32, 8 * b)).reduceLanes(VectorOperators.ADD)
-                            : minSum(m, a, b, j + 2 - step, j + 2);
-                    accMin = Math.fma((float) mins, dmin, accMin);
-                    isum = IntVector.zero(INTS);
-                }
+                IntVector lanes = IntVector.fromArray(INTS, PAIR_LANES, (j / 2) * INTS.length());
+                IntVector pair = laneTotals(pairProducts(w, o, a, b, j)).mul(lanes.selectFrom(j < SCALES_PER_VECTOR ? scales : scalesHigh));
+                acc = Math.fma((float) pair.reduceLanes(VectorOperators.ADD), d, acc);
+                accMin = Math.fma((float) minSum(m, a, b, j, j + 2), dmin, accMin);
             }
         }
         return acc - accMin;
     }
 
-    private static ShortVector swapHalves(ShortVector v) {
-        return v.reinterpretAsLongs().rearrange(SWAP_HALVES).reinterpretAsShorts();
+    /**
+     * The products q·a of sub-blocks j and j + 1 of super-block b (at o), folded into one vector:
+     * in the lower half of the lanes sub-block j's, in the upper half j + 1's, each lane a sum of
+     * 64 / {@code SHORTS.length()} products.
+     */
+    private static ShortVector pairProducts(MemorySegment w, long o, Activation a, int b, int j) {
+        // The pair shares the 32 bytes at QS + 16·j: low nibbles, then high nibbles; each byte is
+        // loaded once for both.
+        long qs = o + QS + 16 * j;
+        int x = b * BLOCK + 32 * j;
+        // The first run starts the sums rather than adding to zero: C2 keeps those adds (8 a super-block).
+        ShortVector q = VectorMath.uint8(w, qs);
+        ShortVector low = q.and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.wide, x));
+        ShortVector high = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(SHORTS, a.wide, x + 32));
+        for (int c = SHORTS.length(); c < 32; c += SHORTS.length()) {
+            q = VectorMath.uint8(w, qs + c);
+            low = low.add(q.and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.wide, x + c)));
+            high = high.add(q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(SHORTS, a.wide, x + 32 + c)));
+        }
+        return low.blend(high, UPPER_HALF).add(high.blend(low, UPPER_HALF).reinterpretAsInts().rearrange(SWAP_HALVES).reinterpretAsShorts());
+    }
+
+    /** Two folded pairs (j, j + 1 and j + 2, j + 3) as one vector, whose quarters hold sub-blocks j, j + 2, j + 1, j + 3. */
+    private static ShortVector foldQuarters(ShortVector first, ShortVector second) {
+        return first.blend(second, ODD_QUARTERS).add(second.blend(first, ODD_QUARTERS).reinterpretAsInts().rearrange(SWAP_QUARTERS).reinterpretAsShorts());
+    }
+
+
+    /**
+     * Adjacent lane pairs summed into int lanes. A lane of four folded sub-blocks sums up to
+     * 256 / {@code SHORTS.length()} products of at most 15·128: a pair of them fits in 16 bits
+     * ({@link VectorMath#pairSum}) from 256 bits up, and is widened half by half at 128.
+     */
+    private static IntVector laneTotals(ShortVector v) {
+        if (SHORTS.length() >= 16) return VectorMath.pairSum(v);
+        IntVector x = (IntVector) v.reinterpretShape(INTS, 0);
+        return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
     /**

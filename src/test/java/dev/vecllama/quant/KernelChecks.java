@@ -141,7 +141,7 @@ final class KernelChecks {
 
     /**
      * Every quantized code at its most negative or largest (int8 −128, nibble 15, 6-bit 63 and 0),
-     * scales at ±65504 (the largest f16), activations at ±127.
+     * scales at ±65504 (the largest f16), activations at ±127, of mixed signs and of one sign.
      */
     static void checkExtremes(GGMLType t) {
         WeightFormat f = WeightFormat.of(t);
@@ -150,11 +150,14 @@ final class KernelChecks {
             for (int pattern : new int[] {0x80, 0xFF, 0x7F, 0x00}) {
                 for (float d : new float[] {65504f, -65504f}) {
                     MemorySegment w = extremeRow(t, n, (byte) pattern, d, arena);
+                    // Mixed signs, and one sign throughout: the largest partial sums a kernel's 16-bit lanes meet.
                     for (float x : new float[] {1000f, -1000f}) {
-                        Activation a = new Activation(n);
-                        for (int i = 0; i < n; i++) a.f[i] = (i % 3 == 0) ? -x : x;
-                        a.prepare(f.activationKind());
-                        compareRows(f, w, 1, n, a, "extreme 0x" + Integer.toHexString(pattern) + " d=" + d + " x=" + x);
+                        for (boolean mixed : new boolean[] {true, false}) {
+                            Activation a = new Activation(n);
+                            for (int i = 0; i < n; i++) a.f[i] = mixed && i % 3 == 0 ? -x : x;
+                            a.prepare(f.activationKind());
+                            compareRows(f, w, 1, n, a, "extreme 0x" + Integer.toHexString(pattern) + " d=" + d + " x=" + x + (mixed ? " mixed" : ""));
+                        }
                     }
                 }
             }
