@@ -11,6 +11,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * BitNet b1.58 ternary weights at 2 bits each (2.06 bits per weight): blocks of 256 as qs[64], then
@@ -58,14 +59,59 @@ public final class TQ2_0 extends Ternary implements LaneKernel {
         return s;
     }
 
-    /**
-     * Position vector v (v < ACCS) gives llama.cpp's lanes m = v·L/4 + k at lanes 2k of accumulator
-     * v, and position vector v + ACCS gives lanes m + 4 at lanes 2k + 1 of accumulator v + ACCS; the
-     * other lanes hold partial sums nobody reads. One position vector per loop iteration keeps the
-     * kernel within C2's inlining budget (see {@link VectorMath}).
-     */
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
+        return VectorMath.BITS == 512 ? dotWide(w, offset, a, n) : dotNarrow(w, offset, a, n);
+    }
+
+    // At 512 bits one short vector holds a chunk's 32 positions, so each block is 8 multiplies of
+    // whole chunks and one fold: 12% faster than two 256-bit position vectors (a 512-bit operation
+    // costs about two 256-bit ones on Zen 4, so the gain is in the fewer folds and instructions).
+    private static final VectorSpecies<Short> WIDE = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Byte> WIDE_BYTES = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Integer> WIDE_INTS = IntVector.SPECIES_512;
+    private static final VectorSpecies<Long> WIDE_LONGS = LongVector.SPECIES_512;
+    private static final VectorSpecies<Float> WIDE_FLOATS = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Short> WIDE_SUMS = ShortVector.SPECIES_256;
+    private static final ShortVector WIDE_TWO_BITS = ShortVector.broadcast(WIDE, (short) 3);
+
+    /**
+     * The 512-bit path: short lane m sums position m of all 8 chunks; after the pair sums and the
+     * fold, int lane 2u holds llama.cpp's lane u (positions 4u .. 4u + 3), and float lane 2u
+     * accumulates it.
+     */
+    private static float dotWide(MemorySegment w, long offset, Activation a, int n) {
+        FloatVector acc = FloatVector.zero(WIDE_FLOATS);
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            int i = b * BLOCK;
+            ShortVector s = ShortVector.zero(WIDE);
+            for (int run = 0; run < 2; run++) {
+                ShortVector bytes = (ShortVector) ByteVector.fromMemorySegment(WIDE_BYTES, w, o + 32 * run, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0);
+                for (int l = 0; l < 4; l++) {
+                    ShortVector codes = bytes.lanewise(VectorOperators.LSHR, 2 * l).and(WIDE_TWO_BITS);
+                    s = s.add(codes.mul(ShortVector.fromArray(WIDE, a.wide, i + 128 * run + 32 * l)));
+                }
+            }
+            IntVector x = (IntVector) s.reinterpretShape(WIDE_INTS, 0);
+            IntVector p = x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                    .sub((IntVector) ShortVector.fromArray(WIDE_SUMS, a.sums, b * 16).convertShape(VectorOperators.S2I, WIDE_INTS, 0));
+            IntVector folded = p.add((IntVector) ((LongVector) p.reinterpretShape(WIDE_LONGS, 0)).lanewise(VectorOperators.LSHR, 32).reinterpretShape(WIDE_INTS, 0));
+            acc = ((FloatVector) folded.convertShape(VectorOperators.I2F, WIDE_FLOATS, 0)).fma(FloatVector.broadcast(WIDE_FLOATS, Half.f16Tail(w, o + D) * a.scale[b]), acc);
+        }
+        // Lanes u and u + 4 of llama.cpp's 8 (float lanes 2u and 2u + 8), added first.
+        float s0 = acc.lane(0) + acc.lane(8), s1 = acc.lane(2) + acc.lane(10), s2 = acc.lane(4) + acc.lane(12), s3 = acc.lane(6) + acc.lane(14);
+        return (s0 + s2) + (s1 + s3);
+    }
+
+    /**
+     * At 256 and 128 bits. Position vector v (v < ACCS) gives llama.cpp's lanes m = v·L/4 + k at
+     * lanes 2k of accumulator v, and position vector v + ACCS gives lanes m + 4 at lanes 2k + 1 of
+     * accumulator v + ACCS; the other lanes hold partial sums nobody reads. One position vector per
+     * loop iteration keeps the kernel within C2's inlining budget (see {@link VectorMath}).
+     */
+    private static float dotNarrow(MemorySegment w, long offset, Activation a, int n) {
         FloatVector acc0 = FloatVector.zero(FLOATS), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;

@@ -31,9 +31,10 @@ import jdk.incubator.vector.VectorSpecies;
  * llama.cpp's multiply-then-add); the 8 lanes are added as ((0+4)+(2+6))+((1+5)+(3+7)). The scalar
  * reference does the same in plain loops, so {@link #dot} equals {@link #dotReference} exactly.
  *
- * <p>The vectors are at most 256 bits wide: llama.cpp's 8 lanes are one 256-bit vector, and in TQ1_0
- * the two halves of a chunk come from different bytes, which a 512-bit vector (32 positions) would
- * straddle. The vector path is TQ2_0's; TQ1_0 unpacks its blocks into TQ2_0's form and runs it.
+ * <p>The vectors here are at most 256 bits wide: llama.cpp's 8 lanes are one 256-bit vector, and in
+ * TQ1_0 the two halves of a chunk come from different bytes, which a 512-bit vector (32 positions)
+ * would straddle. The vector path is TQ2_0's (whose dot alone has a 512-bit form, on its own
+ * species); TQ1_0 unpacks its blocks into TQ2_0's form and runs it.
  */
 abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
     static final int BLOCK = 256;
