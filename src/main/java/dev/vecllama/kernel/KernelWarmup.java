@@ -4,10 +4,14 @@ import dev.vecllama.activation.Activation;
 import dev.vecllama.quant.LaneKernel;
 import dev.vecllama.quant.TokenLanes;
 import dev.vecllama.quant.WeightFormat;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Vector API code is slow until the JIT's top tier has compiled it: interpreted or in C1, every
@@ -36,6 +40,16 @@ public final class KernelWarmup {
     private static final int WEIGHTS = 8 * 512;
     /** Calls timed together: one preempted call then moves a batch by a fraction, not the verdict. */
     private static final int BATCH = 200;
+    /** The longest turn an item gets before the next one's, unless its one call takes longer. */
+    private static final long TURN_NANOS = 5_000_000L;
+
+    /** Kernels and exercises whose warm-up has started and not finished. */
+    private static final AtomicInteger WARMING = new AtomicInteger();
+
+    /** Whether some kernel or exercise is still being warmed up (in the background thread {@link #start} began). */
+    public static boolean warming() {
+        return WARMING.get() > 0;
+    }
 
     /** Whether {@code f}'s vector path has been compiled (or waited for long enough). */
     public static boolean ready(WeightFormat f) {
@@ -71,27 +85,28 @@ public final class KernelWarmup {
         var extra = Arrays.stream(exercises).filter(EXERCISES_STARTED::add).toList();
         if (todo.isEmpty() && extra.isEmpty()) return;
         EXERCISES_PENDING.addAll(extra);
-        // Every format's dot first, then the rest of a token's vector code: the first tokens wait for
-        // those; prompts of 16 tokens or more for the lanes.
+        List<Warming> first = new ArrayList<>(), lanes = new ArrayList<>();
+        for (WeightMatrix m : todo) first.add(dot(m));
+        for (Exercise e : extra) first.add(new Warming(BATCH, e::call, () -> {
+            e.ready();
+            EXERCISES_PENDING.remove(e);
+        }, null));
+        for (WeightMatrix m : todo) if (m.format instanceof LaneKernel) lanes.add(lanes(m));
+        WARMING.addAndGet(first.size() + lanes.size());
+        // Every format's dot and every exercise in turn, a turn each, so that C2 is asked for all of
+        // them at once (one after another, the last of a tiny model's kernels was ready after 5 s,
+        // three times as long); then the lanes, which only prompts of 16 tokens or more use.
         Thread.ofPlatform().daemon().name("vecllama-warmup").start(() -> {
-            for (WeightMatrix m : todo) warmDot(m);
-            for (Exercise e : extra) {
-                try {
-                    untilFast(BATCH, e::call);
-                } finally {
-                    e.ready();
-                    EXERCISES_PENDING.remove(e);
-                }
-            }
-            for (WeightMatrix m : todo) warmLanes(m);
+            untilAllFast(first, true);
+            untilAllFast(lanes, true);
         });
     }
 
     /** Warms {@code m}'s format up in the calling thread; for benchmarks and tests that want the vector path at once. */
     public static void warmNow(WeightMatrix m) {
         STARTED.add(m.format);
-        warmDot(m);
-        warmLanes(m);
+        untilAllFast(List.of(dot(m)), false);
+        if (m.format instanceof LaneKernel) untilAllFast(List.of(lanes(m)), false);
     }
 
     /**
@@ -111,35 +126,24 @@ public final class KernelWarmup {
         }
     }
 
-    private static void warmDot(WeightMatrix m) {
+    private static Warming dot(WeightMatrix m) {
         WeightFormat f = m.format;
-        try {
-            int rows = rows(m);
-            Activation a = activation(m, false);
-            float[] out = new float[rows];
-            untilFast(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows));
-        } catch (IllegalStateException e) {
-            closedOrRethrow(m, e);
-        } finally {
-            READY.add(f);
-        }
+        int rows = rows(m);
+        Activation a = activation(m, false);
+        float[] out = new float[rows];
+        return new Warming(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows), () -> READY.add(f), m);
     }
 
-    private static void warmLanes(WeightMatrix m) {
-        if (!(m.format instanceof LaneKernel k)) return;
-        try {
-            int rows = rows(m);
-            Activation[] group = new Activation[TokenLanes.WIDTH];
-            Arrays.fill(group, activation(m, true));
-            TokenLanes lanes = new TokenLanes();
-            lanes.fill(group, 0, group.length);
-            float[][] results = new float[group.length][rows];
-            untilFast(Math.max(1, BATCH / group.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows));
-        } catch (IllegalStateException e) {
-            closedOrRethrow(m, e);
-        } finally {
-            LANES_READY.add(m.format);
-        }
+    private static Warming lanes(WeightMatrix m) {
+        LaneKernel k = (LaneKernel) m.format;
+        int rows = rows(m);
+        Activation[] group = new Activation[TokenLanes.WIDTH];
+        Arrays.fill(group, activation(m, true));
+        TokenLanes lanes = new TokenLanes();
+        lanes.fill(group, 0, group.length);
+        float[][] results = new float[group.length][rows];
+        return new Warming(Math.max(1, BATCH / group.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows),
+                () -> LANES_READY.add(m.format), m);
     }
 
     private static int rows(WeightMatrix m) {
@@ -152,26 +156,78 @@ public final class KernelWarmup {
         return a.prepare(m.format.activationKind(), quad);
     }
 
-    /** A model closed (its file unmapped) before its kernels were warm leaves nothing to do. */
-    private static void closedOrRethrow(WeightMatrix m, IllegalStateException e) {
-        if (m.data.scope().isAlive()) throw e;
+    /**
+     * Gives each unfinished item a turn in turn until each has had enough calls for C2 to compile it
+     * (100 batches) and its last 5 turns all ran within 1.5x of its fastest (per call), or
+     * {@link #GIVE_UP_NANOS} has passed since it started; each item's {@code done} runs when it
+     * finishes, or fails.
+     */
+    private static void untilAllFast(List<Warming> items, boolean counted) {
+        List<Warming> pending = new ArrayList<>(items);
+        try {
+            while (!pending.isEmpty()) {
+                for (Iterator<Warming> it = pending.iterator(); it.hasNext(); ) {
+                    Warming w = it.next();
+                    if (w.step()) {
+                        it.remove();
+                        finish(w, counted);
+                    }
+                }
+            }
+        } finally {
+            for (Warming w : pending) finish(w, counted);
+        }
     }
 
-    /**
-     * Calls {@code call} in batches until C2 has had enough calls to compile it and the last 5 batches
-     * were all within 1.5x of the fastest seen, or {@link #GIVE_UP_NANOS} has passed.
-     */
-    private static void untilFast(int batch, Runnable call) {
-        long start = System.nanoTime(), best = Long.MAX_VALUE;
-        int batches = 0, fastInARow = 0;
-        while (fastInARow < 5 || batches < 100) {
-            long t0 = System.nanoTime();
-            for (int i = 0; i < batch; i++) call.run();
-            long t = System.nanoTime() - t0;
-            best = Math.min(best, t);
-            fastInARow = 2 * t <= 3 * best ? fastInARow + 1 : 0;
-            batches++;
-            if (t0 - start > GIVE_UP_NANOS) break;
+    /** {@code counted}: the item is one of {@link #WARMING}'s. */
+    private static void finish(Warming w, boolean counted) {
+        try {
+            w.done.run();
+        } finally {
+            if (counted) WARMING.decrementAndGet();
+        }
+    }
+
+    /** One kernel being warmed: its calls, how fast they have been, and what to do when they are fast. */
+    private static final class Warming {
+        final int batch;
+        final Runnable call, done;
+        /** The model matrix the calls read, or null for an exercise on scratch data. */
+        final WeightMatrix matrix;
+        /** When its first turn began: the give-up clock runs from there. */
+        long start, best = Long.MAX_VALUE, calls;
+        int fastInARow;
+
+        Warming(int batch, Runnable call, Runnable done, WeightMatrix matrix) {
+            this.batch = batch;
+            this.call = call;
+            this.done = done;
+            this.matrix = matrix;
+        }
+
+        /** One turn; true when this item is finished. */
+        boolean step() {
+            long t0 = System.nanoTime(), t;
+            if (calls == 0) start = t0;
+            int n = 0;
+            try {
+                // A turn is a batch of calls, or fewer when they are slow (interpreted, a batch of
+                // attention calls took over a second), so that no item holds up the others' turns.
+                do {
+                    call.run();
+                    n++;
+                    t = System.nanoTime() - t0;
+                } while (n < batch && t < TURN_NANOS);
+            } catch (IllegalStateException e) {
+                // A model closed (its file unmapped) before its kernels were warm leaves nothing to do.
+                if (matrix == null || matrix.data.scope().isAlive()) throw e;
+                return true;
+            }
+            long perBatch = t * batch / n;
+            best = Math.min(best, perBatch);
+            fastInARow = 2 * perBatch <= 3 * best ? fastInARow + 1 : 0;
+            calls += n;
+            return (fastInARow >= 5 && calls >= 100L * batch) || t0 - start > GIVE_UP_NANOS;
         }
     }
 }

@@ -32,6 +32,8 @@ public final class ThreadPool implements AutoCloseable {
     private RangeTask task;
     private int total;
     private int grain;
+    /** Threads (and chunks) of the current job: all of them, or one fewer during the warm-up. */
+    private int active;
     private volatile Throwable failure;
 
     public ThreadPool(int threads) {
@@ -54,19 +56,23 @@ public final class ThreadPool implements AutoCloseable {
      * boundaries rounded to multiples of {@code grain}; returns when every chunk is done.
      */
     public void parallelFor(int n, int grain, RangeTask task) {
-        if (threads == 1 || n <= grain) {
+        // While kernels warm up, one core is left to the warm-up thread and the JIT compilers: on 2
+        // cores, a tiny model's first 200 tokens took 3.4 s with both busy and 2.6 s with one.
+        int active = KernelWarmup.warming() ? Math.max(1, threads - 1) : threads;
+        if (active == 1 || n <= grain) {
             task.run(0, 0, n);
             return;
         }
         this.task = task;
         this.total = n;
         this.grain = grain;
+        this.active = active;
         this.failure = null;
-        pending.set(threads);
-        for (int i = 0; i < threads; i++) claimed.set(i, 0); // publishes the fields above to claimers
+        pending.set(active);
+        for (int i = 0; i < active; i++) claimed.set(i, 0); // publishes the fields above to claimers
         generation++;
-        for (Thread w : workers) LockSupport.unpark(w);
-        for (int i = 0; i < threads; i++) tryRun(0, i);
+        for (int i = 0; i < active - 1; i++) LockSupport.unpark(workers[i]);
+        for (int i = 0; i < active; i++) tryRun(0, i);
         while (pending.get() != 0) Thread.onSpinWait();
         this.task = null;
         Throwable f = failure;
@@ -92,7 +98,7 @@ public final class ThreadPool implements AutoCloseable {
 
     private int chunkStart(int index) {
         int units = (total + grain - 1) / grain;
-        int s = (int) ((long) units * index / threads) * grain;
+        int s = (int) ((long) units * index / active) * grain;
         return Math.min(s, total);
     }
 
@@ -106,7 +112,7 @@ public final class ThreadPool implements AutoCloseable {
             }
             if (closed) return;
             seen = generation;
-            tryRun(index, index);
+            if (index < active) tryRun(index, index);
         }
     }
 

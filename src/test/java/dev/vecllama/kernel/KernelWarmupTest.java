@@ -3,15 +3,20 @@ package dev.vecllama.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class KernelWarmupTest {
-    /** Counts its calls; ready() records how many there had been. */
-    private static final class Counting implements KernelWarmup.Exercise {
+    /** Counts its calls; ready() records how many there had been, and when. */
+    private static class Counting implements KernelWarmup.Exercise {
         final AtomicInteger calls = new AtomicInteger();
         volatile int callsWhenReady = -1;
+        volatile long readyAt;
 
         @Override
         public void call() {
@@ -20,6 +25,7 @@ class KernelWarmupTest {
 
         @Override
         public void ready() {
+            readyAt = System.nanoTime();
             callsWhenReady = calls.get();
         }
     }
@@ -34,5 +40,64 @@ class KernelWarmupTest {
         KernelWarmup.start(List.of(), e); // already warm: not exercised again
         KernelWarmup.await(List.of());
         assertEquals(calls, e.calls.get());
+    }
+
+    /**
+     * A kernel whose calls stay slow (interpreted, say) holds the warm-up for its whole give-up time;
+     * the others, warmed in turn with it, are ready long before.
+     */
+    @Test
+    void aSlowKernelDoesNotHoldUpTheOthers() {
+        Counting slow = new Counting() {
+            @Override
+            public void call() {
+                super.call();
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        Counting fast = new Counting();
+        KernelWarmup.start(List.of(), slow, fast);
+        KernelWarmup.await(List.of());
+        assertTrue(fast.readyAt < slow.readyAt, "the fast exercise was ready only after the slow one gave up");
+        assertTrue(fast.callsWhenReady >= 100 * 200, () -> "fast ready after " + fast.callsWhenReady + " calls");
+    }
+
+    /** While anything warms up, the pool leaves a core to the warm-up thread and the compilers; afterwards it uses all. */
+    @Test
+    void thePoolRunsOneThreadFewerWhileWarming() throws InterruptedException {
+        CountDownLatch called = new CountDownLatch(1), release = new CountDownLatch(1);
+        Counting held = new Counting() {
+            @Override
+            public void call() {
+                super.call();
+                called.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try (ThreadPool pool = new ThreadPool(2)) {
+            List<int[]> chunks = Collections.synchronizedList(new ArrayList<>());
+            ThreadPool.RangeTask record = (thread, start, end) -> chunks.add(new int[] {start, end});
+            KernelWarmup.start(List.of(), held);
+            assertTrue(called.await(10, TimeUnit.SECONDS));
+            assertTrue(KernelWarmup.warming());
+            pool.parallelFor(8, 1, record);
+            assertEquals(1, chunks.size(), "chunks while warming");
+            release.countDown();
+            KernelWarmup.await(List.of());
+            assertTrue(!KernelWarmup.warming());
+            chunks.clear();
+            pool.parallelFor(8, 1, record);
+            assertEquals(2, chunks.size(), "chunks once warm");
+        } finally {
+            release.countDown();
+        }
     }
 }
