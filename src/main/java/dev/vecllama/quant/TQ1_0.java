@@ -7,7 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 
@@ -72,9 +74,73 @@ public final class TQ1_0 extends Ternary implements LaneKernel {
      */
     @Override
     public float dot(MemorySegment w, long offset, Activation a, int n) {
+        if (VectorMath.BITS == 512) return dotWide(w, offset, a, n);
         MemorySegment codes = scratch(TQ2_0.INSTANCE.rowBytes(n));
         unpackAsTQ2_0(w, offset, codes, n);
         return TQ2_0.INSTANCE.dot(codes, 0, a, n);
+    }
+
+    // At 512 bits a chunk's 32 positions are one short vector, so each trit, once out of its byte,
+    // multiplies its activations at once: no TQ2_0 bytes written and read back, 1.3x faster (one thread, 2048x5632: 2.8 -> 3.6-3.8 GB/s).
+    private static final ShortVector WIDE_THREE = ShortVector.broadcast(WIDE, (short) 3);
+    private static final ShortVector WIDE_LOW_BYTE = ShortVector.broadcast(WIDE, (short) 0xFF);
+    /** Lanes 16..31 multiplied once more: the second halves' trits are the odd ones of qs[32 + m]. */
+    private static final ShortVector SECOND_HALF_AHEAD = ShortVector.fromArray(WIDE, ahead(), 0);
+    private static final VectorMask<Short> SECOND_HALF = VectorMask.fromLong(WIDE, 0xFFFF0000L);
+    /** The 16 bytes qs[32..47], twice. */
+    private static final VectorShuffle<Byte> TWICE = VectorShuffle.fromOp(WIDE_BYTES, j -> j % 16);
+    /** Lane j of the block's last 32 bytes (qh at 26..29) → qh[j mod 4]. */
+    private static final VectorShuffle<Byte> QH_WIDE = VectorShuffle.fromOp(WIDE_BYTES, j -> 26 + j % 4);
+    /** 3^((j mod 16) / 4): lane 16 + p reads qh[p mod 4]'s trit p / 4. */
+    private static final ShortVector QH_POW3_WIDE = ShortVector.fromArray(WIDE, qhPowers(), 0);
+
+    private static short[] ahead() {
+        short[] f = new short[WIDE.length()];
+        for (int j = 0; j < f.length; j++) f[j] = (short) (j < 16 ? 1 : 3);
+        return f;
+    }
+
+    private static short[] qhPowers() {
+        short[] f = new short[WIDE.length()];
+        for (int j = 0; j < f.length; j++) f[j] = (short) POW3[(j % 16) / 4];
+        return f;
+    }
+
+    /**
+     * The 512-bit path ({@link Ternary#accumulateWide}): the trits straight out of their bytes (see the
+     * class comment), lane m of every chunk's vector its position m. Chunks 0..4 are trits 0..4 of
+     * qs[m]; chunks 5, 6 and the first half of 7 come from qs[32 + m], read twice over so that each
+     * chunk's second half, one trit ahead, comes out beside its first; qh completes chunk 7.
+     */
+    private static float dotWide(MemorySegment w, long offset, Activation a, int n) {
+        FloatVector acc = FloatVector.zero(WIDE_FLOATS);
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES;
+            int i = b * BLOCK;
+            ShortVector q = (ShortVector) ByteVector.fromMemorySegment(WIDE_BYTES, w, o + QS, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0);
+            ShortVector s = ShortVector.zero(WIDE);
+            for (int c = 0; c < 5; c++) {
+                ShortVector q3 = q.mul(WIDE_THREE);
+                s = s.add(q3.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * c)));
+                q = q3.and(WIDE_LOW_BYTE);
+            }
+            ShortVector r = ((ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o + QS_TAIL, ByteOrder.LITTLE_ENDIAN)
+                    .reinterpretShape(WIDE_BYTES, 0).rearrange(TWICE).convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0))
+                    .mul(SECOND_HALF_AHEAD).and(WIDE_LOW_BYTE);
+            for (int c = 5; c < 7; c++) {
+                ShortVector r3 = r.mul(WIDE_THREE);
+                s = s.add(r3.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * c)));
+                // The trit after belongs to the other half: skipped.
+                r = r3.and(WIDE_LOW_BYTE).mul(WIDE_THREE).and(WIDE_LOW_BYTE);
+            }
+            ShortVector qh = ((ShortVector) ByteVector.fromMemorySegment(WIDE_BYTES, w, o + BLOCK_BYTES - WIDE_BYTES.length(), ByteOrder.LITTLE_ENDIAN)
+                    .rearrange(QH_WIDE).convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0)).mul(QH_POW3_WIDE).and(WIDE_LOW_BYTE);
+            ShortVector last = r.blend(qh, SECOND_HALF).mul(WIDE_THREE).lanewise(VectorOperators.LSHR, 8);
+            s = s.add(last.mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * 7)));
+            acc = accumulateWide(s, a, b, Half.f16Tail(w, o + D), acc);
+        }
+        return sumWide(acc);
     }
 
     /** TQ2_0's lane kernel on each row unpacked into TQ2_0's form, bit for bit {@link #dot} per token. */

@@ -11,7 +11,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * BitNet b1.58 ternary weights at 2 bits each (2.06 bits per weight): blocks of 256 as qs[64], then
@@ -64,22 +63,12 @@ public final class TQ2_0 extends Ternary implements LaneKernel {
         return VectorMath.BITS == 512 ? dotWide(w, offset, a, n) : dotNarrow(w, offset, a, n);
     }
 
-    // At 512 bits one short vector holds a chunk's 32 positions, so each block is 8 multiplies of
-    // whole chunks and one fold: 12% faster than two 256-bit position vectors (a 512-bit operation
-    // costs about two 256-bit ones on Zen 4, so the gain is in the fewer folds and instructions).
-    private static final VectorSpecies<Short> WIDE = ShortVector.SPECIES_512;
-    private static final VectorSpecies<Byte> WIDE_BYTES = ByteVector.SPECIES_256;
-    private static final VectorSpecies<Integer> WIDE_INTS = IntVector.SPECIES_512;
-    private static final VectorSpecies<Long> WIDE_LONGS = LongVector.SPECIES_512;
-    private static final VectorSpecies<Float> WIDE_FLOATS = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Short> WIDE_SUMS = ShortVector.SPECIES_256;
+    // At 512 bits each block is 8 multiplies of whole chunks and one fold: 12% faster than two
+    // 256-bit position vectors (a 512-bit operation costs about two 256-bit ones on Zen 4, so the
+    // gain is in the fewer folds and instructions).
     private static final ShortVector WIDE_TWO_BITS = ShortVector.broadcast(WIDE, (short) 3);
 
-    /**
-     * The 512-bit path: short lane m sums position m of all 8 chunks; after the pair sums and the
-     * fold, int lane 2u holds llama.cpp's lane u (positions 4u .. 4u + 3), and float lane 2u
-     * accumulates it.
-     */
+    /** The 512-bit path ({@link Ternary#accumulateWide}): short lane m sums position m of all 8 chunks. */
     private static float dotWide(MemorySegment w, long offset, Activation a, int n) {
         FloatVector acc = FloatVector.zero(WIDE_FLOATS);
         for (int b = 0; b < n / BLOCK; b++) {
@@ -94,15 +83,9 @@ public final class TQ2_0 extends Ternary implements LaneKernel {
                     s = s.add(codes.mul(ShortVector.fromArray(WIDE, a.wide, i + 128 * run + 32 * l)));
                 }
             }
-            IntVector x = (IntVector) s.reinterpretShape(WIDE_INTS, 0);
-            IntVector p = x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .sub((IntVector) ShortVector.fromArray(WIDE_SUMS, a.sums, b * 16).convertShape(VectorOperators.S2I, WIDE_INTS, 0));
-            IntVector folded = p.add((IntVector) ((LongVector) p.reinterpretShape(WIDE_LONGS, 0)).lanewise(VectorOperators.LSHR, 32).reinterpretShape(WIDE_INTS, 0));
-            acc = ((FloatVector) folded.convertShape(VectorOperators.I2F, WIDE_FLOATS, 0)).fma(FloatVector.broadcast(WIDE_FLOATS, Half.f16Tail(w, o + D) * a.scale[b]), acc);
+            acc = accumulateWide(s, a, b, Half.f16Tail(w, o + D), acc);
         }
-        // Lanes u and u + 4 of llama.cpp's 8 (float lanes 2u and 2u + 8), added first.
-        float s0 = acc.lane(0) + acc.lane(8), s1 = acc.lane(2) + acc.lane(10), s2 = acc.lane(4) + acc.lane(12), s3 = acc.lane(6) + acc.lane(14);
-        return (s0 + s2) + (s1 + s3);
+        return sumWide(acc);
     }
 
     /**

@@ -31,10 +31,11 @@ import jdk.incubator.vector.VectorSpecies;
  * llama.cpp's multiply-then-add); the 8 lanes are added as ((0+4)+(2+6))+((1+5)+(3+7)). The scalar
  * reference does the same in plain loops, so {@link #dot} equals {@link #dotReference} exactly.
  *
- * <p>The vectors here are at most 256 bits wide: llama.cpp's 8 lanes are one 256-bit vector, and in
- * TQ1_0 the two halves of a chunk come from different bytes, which a 512-bit vector (32 positions)
- * would straddle. The vector path is TQ2_0's (whose dot alone has a 512-bit form, on its own
- * species); TQ1_0 unpacks its blocks into TQ2_0's form and runs it.
+ * <p>Below 512 bits the vectors are at most 256 bits wide ({@link #SHORTS}): llama.cpp's 8 lanes are one
+ * 256-bit vector, and in TQ1_0 the two halves of a chunk come from different bytes, which one vector
+ * of 32 positions straddles. The vector path there is TQ2_0's; TQ1_0 unpacks its blocks into TQ2_0's
+ * form and runs it. At 512 bits both dots hold a chunk's 32 positions in one vector ({@link #WIDE}),
+ * TQ1_0 reading each half from its own bytes, and share {@link #accumulateWide}.
  */
 abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
     static final int BLOCK = 256;
@@ -53,6 +54,14 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
     static final int L = SHORTS.length();
     /** Position vectors per chunk, and the float accumulators they fold into (two position vectors each). */
     static final int NV = CHUNK / L, ACCS = NV / 2;
+
+    // The 512-bit dots (VectorMath.BITS == 512 only): one short vector holds a chunk's 32 positions.
+    static final VectorSpecies<Short> WIDE = ShortVector.SPECIES_512;
+    static final VectorSpecies<Byte> WIDE_BYTES = ByteVector.SPECIES_256;
+    static final VectorSpecies<Integer> WIDE_INTS = IntVector.SPECIES_512;
+    static final VectorSpecies<Long> WIDE_LONGS = LongVector.SPECIES_512;
+    static final VectorSpecies<Float> WIDE_FLOATS = FloatVector.SPECIES_512;
+    static final VectorSpecies<Short> WIDE_SUMS = ShortVector.SPECIES_256;
 
     private final int blockBytes, dOffset;
 
@@ -97,6 +106,25 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
             }
         }
         return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    }
+
+    /**
+     * A 512-bit dot's step for block b: {@code s} holds, per position m of a chunk, Σ over the 8 chunks
+     * of code·a; after the pair sums, the partial sums and the fold, int lane 2u holds llama.cpp's
+     * lane u (positions 4u .. 4u + 3), and float lane 2u of {@code acc} accumulates it.
+     */
+    static FloatVector accumulateWide(ShortVector s, Activation a, int b, float d, FloatVector acc) {
+        IntVector x = (IntVector) s.reinterpretShape(WIDE_INTS, 0);
+        IntVector p = x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                .sub((IntVector) ShortVector.fromArray(WIDE_SUMS, a.sums, b * 16).convertShape(VectorOperators.S2I, WIDE_INTS, 0));
+        IntVector folded = p.add((IntVector) ((LongVector) p.reinterpretShape(WIDE_LONGS, 0)).lanewise(VectorOperators.LSHR, 32).reinterpretShape(WIDE_INTS, 0));
+        return ((FloatVector) folded.convertShape(VectorOperators.I2F, WIDE_FLOATS, 0)).fma(FloatVector.broadcast(WIDE_FLOATS, d * a.scale[b]), acc);
+    }
+
+    /** A 512-bit dot's result: lanes u and u + 4 of llama.cpp's 8 (float lanes 2u and 2u + 8) added first, as {@link #dotReference} does. */
+    static float sumWide(FloatVector acc) {
+        float s0 = acc.lane(0) + acc.lane(8), s1 = acc.lane(2) + acc.lane(10), s2 = acc.lane(4) + acc.lane(12), s3 = acc.lane(6) + acc.lane(14);
+        return (s0 + s2) + (s1 + s3);
     }
 
     /** {@code L} unsigned bytes at {@code off}, widened. */
