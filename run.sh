@@ -28,13 +28,8 @@ exec 2> >(sed -u '1{/^WARNING: Using incubator modules/d}' >&2)
 # Each format's kernels (dot*, unpack*) are compiled as roots of their own (dontinline): inlined into the row loop
 # that calls it, a kernel can exceed C2's inlining budget, and its vector operations then fall back
 # to the Java implementation for the rest of the run (20x slower, in some runs and not others).
-# The kernels and the forward pass reach C2 after a tenth of the usual calls: interpreted or in C1,
-# Vector API code is slower than the scalar references, and the first C2 compilations otherwise
-# waited behind hundreds of the Vector API's own methods. Not sooner: compiled on a fiftieth, a
-# kernel's profile was too young and it stayed 4-7x slower for the whole run in 2 runs of 4.
 # Serial GC and a small starting heap: the weights live in the mapped file, the heap holds little,
 # and this keeps the resident set near file size + KV cache (a 1B Q4_K_M model: ~45 MiB over its file).
 exec "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.vecllama.quant.*::dot* -XX:CompileCommand=dontinline,dev.vecllama.quant.*::unpack* \
-    -XX:CompileCommand=CompileThresholdScaling,dev.vecllama.quant.*::*,0.1 -XX:CompileCommand=CompileThresholdScaling,dev.vecllama.model.*::*,0.1 \
     -XX:+UseSerialGC -Xms16m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"

@@ -57,7 +57,8 @@ public final class ThreadPool implements AutoCloseable {
      */
     public void parallelFor(int n, int grain, RangeTask task) {
         // While kernels warm up, one core is left to the warm-up thread and the JIT compilers: on 2
-        // cores, a tiny model's first 200 tokens took 3.4 s with both busy and 2.6 s with one.
+        // cores, a tiny model's first 200 tokens (JVM start included) took 3.1-3.7 s so, 3.5-4.0 s
+        // with both cores computing.
         int active = KernelWarmup.warming() ? Math.max(1, threads - 1) : threads;
         if (active == 1 || n <= grain) {
             task.run(0, 0, n);
