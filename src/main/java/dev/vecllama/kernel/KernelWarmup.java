@@ -97,8 +97,12 @@ public final class KernelWarmup {
         // them at once (one after another, the last of a tiny model's kernels was ready after 5 s,
         // three times as long); then the lanes, which only prompts of 16 tokens or more use.
         Thread.ofPlatform().daemon().name("vecllama-warmup").start(() -> {
-            untilAllFast(first, true);
-            untilAllFast(lanes, true);
+            // Even after a failure every item must finish: while one is counted, the pool runs a thread short.
+            try {
+                untilAllFast(first, true);
+            } finally {
+                untilAllFast(lanes, true);
+            }
         });
     }
 

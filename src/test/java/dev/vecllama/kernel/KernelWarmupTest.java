@@ -10,7 +10,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+// await() waits for ever for an exercise that never finishes: a broken warm-up fails, not hangs.
+@Timeout(30)
 class KernelWarmupTest {
     /** Counts its calls; ready() records how many there had been, and when. */
     private static class Counting implements KernelWarmup.Exercise {
@@ -99,5 +102,23 @@ class KernelWarmupTest {
         } finally {
             release.countDown();
         }
+    }
+
+    /** An exercise that fails is still finished: it is switched to (its ready() runs) and stops counting as warming. */
+    @Test
+    void aFailingExerciseStillFinishes() throws InterruptedException {
+        Counting failing = new Counting() {
+            @Override
+            public void call() {
+                super.call();
+                throw new IllegalStateException("exercise failed on purpose");
+            }
+        };
+        KernelWarmup.start(List.of(), failing);
+        KernelWarmup.await(List.of());
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (KernelWarmup.warming() && System.nanoTime() < until) Thread.sleep(1);
+        assertEquals(1, failing.callsWhenReady);
+        assertTrue(!KernelWarmup.warming(), "still warming after the failure");
     }
 }
