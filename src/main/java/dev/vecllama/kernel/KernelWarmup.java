@@ -96,7 +96,10 @@ public final class KernelWarmup {
         // Every format's dot and every exercise in turn, a turn each, so that C2 is asked for all of
         // them at once (one after another, the last of a tiny model's kernels was ready after 5 s,
         // three times as long); then the lanes, which only prompts of 16 tokens or more use.
-        Thread.ofPlatform().daemon().name("vecllama-warmup").start(() -> {
+        // A failure here is not the user's: the kernels are switched to all the same, and the one
+        // line names it (a real call that fails the same way reports it where it happens).
+        Thread.UncaughtExceptionHandler oneLine = (t, e) -> System.err.println("vecllama: kernel warm-up stopped: " + e);
+        Thread.ofPlatform().daemon().name("vecllama-warmup").uncaughtExceptionHandler(oneLine).start(() -> {
             // Even after a failure every item must finish: while one is counted, the pool runs a thread short.
             try {
                 untilAllFast(first, true);
