@@ -42,6 +42,12 @@ import jdk.incubator.vector.VectorSpecies;
  * fallback; and C2's type profile is per bytecode, so a helper that sees both 256-bit and 512-bit
  * vectors traps and recompiles until C2 leaves it in a slow tier. Either way the kernel runs 20–100×
  * slower for the rest of the run (seen on AVX-512: Q4_K, TQ1_0 at 1B shapes).
+ *
+ * <p>Two smaller lessons from the disassembly (PrintAssembly without hsdis prints the code bytes,
+ * which objdump reads): C2 keeps an integer vector add to a zero vector, so a sum that a block
+ * restarts is better started with its first term, as Q4_K's pairs are; but a vector that is null
+ * until the first iteration, to avoid that add, is boxed and costs far more. And on Zen 4 a 512-bit
+ * operation costs about two 256-bit ones: going wider saves instructions (and folds), not work.
  */
 final class VectorMath {
     private VectorMath() {}
