@@ -239,7 +239,7 @@ public final class KernelWarmup {
             // warmed in turns, kernels were switched to while still interpreted, and a tiny model's
             // first 200 tokens took 3.2-3.5 s instead of 2.8-3.2 s.
             long warmed = t0 - start;
-            return (fastInARow >= 5 && calls >= 100L * batch) || (warmed > GIVE_UP_NANOS && fastInARow >= 5) || warmed > 4 * GIVE_UP_NANOS;
+            return (fastInARow >= 5 && (calls >= 100L * batch || warmed > GIVE_UP_NANOS)) || warmed > 4 * GIVE_UP_NANOS;
         }
     }
 }

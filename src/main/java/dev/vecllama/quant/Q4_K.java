@@ -262,7 +262,6 @@ public final class Q4_K implements WeightFormat, LaneKernel {
         return first.blend(second, ODD_QUARTERS).add(second.blend(first, ODD_QUARTERS).reinterpretAsInts().rearrange(SWAP_QUARTERS).reinterpretAsShorts());
     }
 
-
     /**
      * Adjacent lane pairs summed into int lanes. A lane of four folded sub-blocks sums up to
      * 256 / {@code SHORTS.length()} products of at most 15·128: a pair of them fits in 16 bits
