@@ -48,6 +48,14 @@ import jdk.incubator.vector.VectorSpecies;
  * restarts is better started with its first term, as Q4_K's pairs are; but a vector that is null
  * until the first iteration, to avoid that add, is boxed and costs far more. And on Zen 4 a 512-bit
  * operation costs about two 256-bit ones: going wider saves instructions (and folds), not work.
+ * Instructions are what these kernels are short of, and three more sources of them showed up: a
+ * shift of 16-bit lanes by a scalar count rebuilds the count in a register before every shift (C2
+ * has no immediate form for them; a vector of counts does not); a vector constant read from an array
+ * at an index that changes per loop iteration costs a load and a mask each time; and C2 does not
+ * unroll a loop whose body holds a few dozen vector operations, even with 4 iterations, so a loop
+ * whose iterations differ only in constants is better written with its constants in the body, as
+ * Q6_K's 512-bit path is (1.6× faster). Past the inlining budget a helper of ours that returns a float
+ * from a vector is called with the vector boxed; the same lines of Vector API calls are inlined.
  */
 final class VectorMath {
     private VectorMath() {}
