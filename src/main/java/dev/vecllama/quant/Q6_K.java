@@ -161,10 +161,12 @@ public final class Q6_K implements WeightFormat, LaneKernel {
      * super-block, so each int lane ends with {@link #dotNarrow}'s exact total and the floats are the
      * same.
      *
-     * <p>Per half, every vector constant is the same, so C2 unrolls the loop and keeps them all in
-     * registers; a loop over the four pairs, with its shift counts and lane indexes read from arrays,
-     * ran at 9.6 GB/s against 16 (2048 × 4000, one thread). The block is written here rather than in
-     * a helper, which C2 finds too big to inline.
+     * <p>The loops over halves and over a half's two pairs have two iterations each, which C2 unrolls
+     * fully, so every vector constant (shift counts, lane indexes) stays in a register; a loop over
+     * the four pairs, with its shift counts and lane indexes read from arrays, ran at 9.6 GB/s against
+     * 16 (2048 × 4000, one thread). Written out by hand instead, the pairs passed C2's inlining budget
+     * in some runs (the Vector API calls of the second copy were then left out of line: 4× slower). The
+     * block is written here rather than in a helper, which C2 finds too big to inline.
      */
     private static void dotRowsWide(MemorySegment w, long offset, long rowBytes, int n, Activation a, float[] out, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
@@ -179,9 +181,17 @@ public final class Q6_K implements WeightFormat, LaneKernel {
                     IntVector scales = (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_64, w, o + SCALES + 8 * h, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, WIDE_INTS, 0);
                     ShortVector ql = ShortVector.fromMemorySegment(WIDE, w, o + QL + 64 * h, ByteOrder.LITTLE_ENDIAN);
                     ShortVector high = ShortVector.fromArray(WIDE, HALF_QH, 32 * h).selectFrom(qh);
-                    int k = (b * BLOCK + 128 * h) / 2;
-                    sumi = sumi.add(pairSums(ql.lanewise(VectorOperators.LSHL, TWO_V), high.lanewise(VectorOperators.LSHL, LOW_PAIR_QH_SHIFT), a, k, LOW_PAIR_GROUPS.selectFrom(scales)))
-                            .add(pairSums(ql.lanewise(VectorOperators.LSHR, TWO_V), high.lanewise(VectorOperators.LSHL, HIGH_PAIR_QH_SHIFT), a, k + 32, HIGH_PAIR_GROUPS.selectFrom(scales)));
+                    ShortVector lowNibbles = ql.lanewise(VectorOperators.LSHL, TWO_V), highNibbles = ql.lanewise(VectorOperators.LSHR, TWO_V);
+                    for (int j = 0; j < 2; j++) {
+                        int k = (b * BLOCK + 128 * h + 64 * j) / 2;
+                        ShortVector q6 = (j == 0 ? lowNibbles : highNibbles).lanewise(VectorOperators.BITWISE_BLEND,
+                                high.lanewise(VectorOperators.LSHL, j == 0 ? LOW_PAIR_QH_SHIFT : HIGH_PAIR_QH_SHIFT), WIDE_HIGH_BITS);
+                        ShortVector products = q6.lanewise(VectorOperators.LSHL, EIGHT_V).lanewise(VectorOperators.ASHR, TEN_V).mul(ShortVector.fromArray(WIDE, a.evens, k))
+                                .add(q6.lanewise(VectorOperators.ASHR, TEN_V).mul(ShortVector.fromArray(WIDE, a.odds, k)));
+                        IntVector x = (IntVector) products.reinterpretShape(WIDE_INTS, 0);
+                        IntVector sums = x.add(x.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        sumi = sumi.add(sums.mul((j == 0 ? LOW_PAIR_GROUPS : HIGH_PAIR_GROUPS).selectFrom(scales)));
+                    }
                 }
                 IntVector total = sumi.add(sumi.rearrange(UPPER_RUNS));
                 acc = ((FloatVector) total.convertShape(VectorOperators.I2F, WIDE_FLOATS, 0)).fma(FloatVector.broadcast(WIDE_FLOATS, d), acc);
@@ -193,18 +203,6 @@ public final class Q6_K implements WeightFormat, LaneKernel {
             folded = folded.add(folded.rearrange(UPPER_PAIR));
             out[r] = folded.lane(0) + folded.lane(1);
         }
-    }
-
-    /**
-     * One pair's 64 codes (low 4 bits in bits 2..5 of each byte of {@code nibbles}, high 2 in bits
-     * 6, 7 of {@code high}) times the activations at pair index k, summed in fours and scaled.
-     */
-    private static IntVector pairSums(ShortVector nibbles, ShortVector high, Activation a, int k, IntVector scales) {
-        ShortVector q6 = nibbles.lanewise(VectorOperators.BITWISE_BLEND, high, WIDE_HIGH_BITS);
-        ShortVector products = q6.lanewise(VectorOperators.LSHL, EIGHT_V).lanewise(VectorOperators.ASHR, TEN_V).mul(ShortVector.fromArray(WIDE, a.evens, k))
-                .add(q6.lanewise(VectorOperators.ASHR, TEN_V).mul(ShortVector.fromArray(WIDE, a.odds, k)));
-        IntVector x = (IntVector) products.reinterpretShape(WIDE_INTS, 0);
-        return x.add(x.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(scales);
     }
 
     /** At 256 bits and below: one run of 32 codes per vector. */

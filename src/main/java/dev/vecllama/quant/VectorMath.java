@@ -52,10 +52,11 @@ import jdk.incubator.vector.VectorSpecies;
  * shift of 16-bit lanes by a scalar count rebuilds the count in a register before every shift (C2
  * has no immediate form for them; a vector of counts does not); a vector constant read from an array
  * at an index that changes per loop iteration costs a load and a mask each time; and C2 does not
- * unroll a loop whose body holds a few dozen vector operations, even with 4 iterations, so a loop
- * whose iterations differ only in constants is better written with its constants in the body, as
- * Q6_K's 512-bit path is (1.6× faster). Past the inlining budget a helper of ours that returns a float
- * from a vector is called with the vector boxed; the same lines of Vector API calls are inlined.
+ * unroll a loop whose body holds a few dozen vector operations at 4 iterations, but does at 2. So
+ * a loop whose iterations differ only in constants is better nested as loops of 2 that choose their
+ * constants with {@code j == 0 ? A : B}: unrolled, they become registers (Q6_K's 512-bit path, 1.6×
+ * faster). And past the inlining budget a helper of ours that takes or returns a vector is called
+ * with the vector boxed; the same lines of Vector API calls are inlined.
  */
 final class VectorMath {
     private VectorMath() {}
