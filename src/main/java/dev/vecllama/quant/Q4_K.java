@@ -181,38 +181,53 @@ public final class Q4_K implements WeightFormat, LaneKernel {
     public float dot(MemorySegment w, long offset, Activation a, int n) {
         // Two kernels, each a compilation root of its own: with the 4-row order's per-pair step as a
         // branch inside the loop over pairs, the lone row's dot ran 26% slower.
-        return a.quad() ? dotQuad(w, offset, a, n) : dotRow(w, offset, a, n);
+        if (a.quad()) return dotQuad(w, offset, a, n);
+        float[] out = new float[1];
+        dotRows(w, offset, 0, a, n, out, 0, 1);
+        return out[0];
     }
 
-    /** llama.cpp's gemv order: one float step per super-block. */
-    private static float dotRow(MemorySegment w, long offset, Activation a, int n) {
-        float acc = 0, accMin = 0;
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = offset + (long) b * BLOCK_BYTES;
-            // The 16-byte header (d, dmin, the packed scales) as two scalar reads, and the scales
-            // unpacked in the integer unit: this loop is bound by vector operations, and lane reads
-            // from a vector load are vector operations (a vector read cost 8% more).
-            long h0 = w.get(LE_LONG, o), h1 = w.get(LE_LONG, o + 8);
-            int dd = (int) h0, u0 = (int) (h0 >>> 32), u1 = (int) h1, u2 = (int) (h1 >>> 32);
-            long sc = sixBit(u0, u1, u2, false), m = sixBit(u0, u1, u2, true);
-            ByteVector scBytes = LongVector.broadcast(LongVector.SPECIES_128, sc).reinterpretAsBytes();
-            IntVector scales = (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector scalesHigh = SCALES_PER_VECTOR == 8 ? scales : (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 1);
-            IntVector isum = IntVector.zero(INTS);
-            for (int h = 0; h < 8; h += 4) {
-                // Four sub-blocks folded into one vector before their one pair sum and multiply by
-                // their scales: per pair, those were a third of the kernel.
-                ShortVector four = foldQuarters(pairProducts(w, o, a, b, h), pairProducts(w, o, a, b, h + 2));
-                IntVector lanes = IntVector.fromArray(INTS, QUARTER_LANES, (h / 4) * INTS.length());
-                isum = isum.add(laneTotals(four).mul(lanes.selectFrom(h < SCALES_PER_VECTOR ? scales : scalesHigh)));
+    @Override
+    public void matvec(MemorySegment w, long rowBytes, int cols, Activation a, float[] out, int r0, int r1) {
+        if (a.quad()) WeightFormat.super.matvec(w, rowBytes, cols, a, out, r0, r1);
+        else dotRows(w, 0, rowBytes, a, cols, out, r0, r1);
+    }
+
+    /**
+     * llama.cpp's gemv order, one float step per super-block, for rows r0 ≤ r < r1 (row r at
+     * offset + r·rowBytes) in one call: on a 256-wide row (one super-block) a call per row and its
+     * set-up cost a fifth of the row.
+     */
+    private static void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            float acc = 0, accMin = 0;
+            for (int b = 0; b < n / BLOCK; b++) {
+                long o = offset + r * rowBytes + (long) b * BLOCK_BYTES;
+                // The 16-byte header (d, dmin, the packed scales) as two scalar reads, and the scales
+                // unpacked in the integer unit: this loop is bound by vector operations, and lane reads
+                // from a vector load are vector operations (a vector read cost 8% more).
+                long h0 = w.get(LE_LONG, o), h1 = w.get(LE_LONG, o + 8);
+                int dd = (int) h0, u0 = (int) (h0 >>> 32), u1 = (int) h1, u2 = (int) (h1 >>> 32);
+                long sc = sixBit(u0, u1, u2, false), m = sixBit(u0, u1, u2, true);
+                ByteVector scBytes = LongVector.broadcast(LongVector.SPECIES_128, sc).reinterpretAsBytes();
+                IntVector scales = (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 0);
+                IntVector scalesHigh = SCALES_PER_VECTOR == 8 ? scales : (IntVector) scBytes.convertShape(VectorOperators.B2I, INTS, 1);
+                IntVector isum = IntVector.zero(INTS);
+                for (int h = 0; h < 8; h += 4) {
+                    // Four sub-blocks folded into one vector before their one pair sum and multiply by
+                    // their scales: per pair, those were a third of the kernel.
+                    ShortVector four = foldQuarters(pairProducts(w, o, a, b, h), pairProducts(w, o, a, b, h + 2));
+                    IntVector lanes = IntVector.fromArray(INTS, QUARTER_LANES, (h / 4) * INTS.length());
+                    isum = isum.add(laneTotals(four).mul(lanes.selectFrom(h < SCALES_PER_VECTOR ? scales : scalesHigh)));
+                }
+                acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), Float.float16ToFloat((short) dd) * a.scale[b], acc);
+                // The 8 minimums in one vector product: scalar, they cost a fifth of the kernel.
+                int mins = ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, m).reinterpretAsBytes().convertShape(VectorOperators.B2I, VectorMath.I8, 0))
+                        .mul(IntVector.fromArray(VectorMath.I8, a.sums32, 8 * b)).reduceLanes(VectorOperators.ADD);
+                accMin = Math.fma((float) mins, Float.float16ToFloat((short) (dd >>> 16)) * a.scale[b], accMin);
             }
-            acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), Float.float16ToFloat((short) dd) * a.scale[b], acc);
-            // The 8 minimums in one vector product: scalar, they cost a fifth of the kernel.
-            int mins = ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, m).reinterpretAsBytes().convertShape(VectorOperators.B2I, VectorMath.I8, 0))
-                    .mul(IntVector.fromArray(VectorMath.I8, a.sums32, 8 * b)).reduceLanes(VectorOperators.ADD);
-            accMin = Math.fma((float) mins, Float.float16ToFloat((short) (dd >>> 16)) * a.scale[b], accMin);
+            out[r] = acc - accMin;
         }
-        return acc - accMin;
     }
 
     /** llama.cpp's 4-row gemm order: one float step per pair of sub-blocks. */
