@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * would cost a horizontal sum per block of 32: the orders differ by float rounding only (the
  * reference tests' tolerances), and both paths below agree bit for bit.
  */
-public final class Q4_0 implements WeightFormat, LaneKernel {
+public final class Q4_0 implements RowKernel, LaneKernel {
     public static final Q4_0 INSTANCE = new Q4_0();
 
     static final int BLOCK = 32;
@@ -89,19 +89,21 @@ public final class Q4_0 implements WeightFormat, LaneKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long offset, Activation a, int n) {
-        FloatVector acc = FloatVector.zero(F8);
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = offset + (long) b * BLOCK_BYTES;
-            int i = b * BLOCK;
-            ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-            // Lane k: element k (low nibble) and element k + 16 (high nibble), each (q − 8)·a within 8·127.
-            ShortVector p = v.and(LOW_NIBBLE).sub(EIGHT).mul(ShortVector.fromArray(SHORTS, a.wide, i))
-                    .add(v.lanewise(VectorOperators.LSHR, 4).sub(EIGHT).mul(ShortVector.fromArray(SHORTS, a.wide, i + 16)));
-            acc = VectorMath.toFloat8(VectorMath.pairSum8(p)).fma(FloatVector.broadcast(F8, Half.f16Head(w, o) * a.scale[b]), acc);
+    public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            FloatVector acc = FloatVector.zero(F8);
+            for (int b = 0; b < n / BLOCK; b++) {
+                long o = offset + r * rowBytes + (long) b * BLOCK_BYTES;
+                int i = b * BLOCK;
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                // Lane k: element k (low nibble) and element k + 16 (high nibble), each (q − 8)·a within 8·127.
+                ShortVector p = v.and(LOW_NIBBLE).sub(EIGHT).mul(ShortVector.fromArray(SHORTS, a.wide, i))
+                        .add(v.lanewise(VectorOperators.LSHR, 4).sub(EIGHT).mul(ShortVector.fromArray(SHORTS, a.wide, i + 16)));
+                acc = VectorMath.toFloat8(VectorMath.pairSum8(p)).fma(FloatVector.broadcast(F8, Half.f16Head(w, o) * a.scale[b]), acc);
+            }
+            out[r] = VectorMath.hsum8(acc);
         }
-        return VectorMath.hsum8(acc);
     }
 
 

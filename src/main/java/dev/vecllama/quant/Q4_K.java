@@ -41,7 +41,7 @@ import jdk.incubator.vector.VectorSpecies;
  * pair of sub-blocks, four per super-block. Both paths below do exactly that; the integer sums are
  * exact in any order.
  */
-public final class Q4_K implements WeightFormat, LaneKernel {
+public final class Q4_K implements RowKernel, LaneKernel {
     public static final Q4_K INSTANCE = new Q4_K();
 
     static final int BLOCK = 256;
@@ -181,24 +181,21 @@ public final class Q4_K implements WeightFormat, LaneKernel {
     public float dot(MemorySegment w, long offset, Activation a, int n) {
         // Two kernels, each a compilation root of its own: with the 4-row order's per-pair step as a
         // branch inside the loop over pairs, the lone row's dot ran 26% slower.
-        if (a.quad()) return dotQuad(w, offset, a, n);
-        float[] out = new float[1];
-        dotRows(w, offset, 0, a, n, out, 0, 1);
-        return out[0];
+        return a.quad() ? dotQuad(w, offset, a, n) : RowKernel.super.dot(w, offset, a, n);
     }
 
     @Override
     public void matvec(MemorySegment w, long rowBytes, int cols, Activation a, float[] out, int r0, int r1) {
-        if (a.quad()) WeightFormat.super.matvec(w, rowBytes, cols, a, out, r0, r1);
-        else dotRows(w, 0, rowBytes, a, cols, out, r0, r1);
+        if (a.quad()) {
+            for (int r = r0; r < r1; r++) out[r] = dotQuad(w, r * rowBytes, a, cols);
+        } else {
+            dotRows(w, 0, rowBytes, a, cols, out, r0, r1);
+        }
     }
 
-    /**
-     * llama.cpp's gemv order, one float step per super-block, for rows r0 ≤ r < r1 (row r at
-     * offset + r·rowBytes) in one call: on a 256-wide row (one super-block) a call per row and its
-     * set-up cost a fifth of the row.
-     */
-    private static void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+    /** llama.cpp's gemv order: one float step per super-block. */
+    @Override
+    public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
             float acc = 0, accMin = 0;
             for (int b = 0; b < n / BLOCK; b++) {

@@ -33,7 +33,7 @@ import jdk.incubator.vector.VectorSpecies;
  * (its maddubs + madd), then {@code acc = fma(d_a·d, (float) sumi, acc)} per lane, super-blocks in
  * order, and {@link VectorMath#hsum8}. Both paths below compute exactly that.
  */
-public final class Q6_K implements WeightFormat, LaneKernel {
+public final class Q6_K implements RowKernel, LaneKernel {
     public static final Q6_K INSTANCE = new Q6_K();
 
     static final int BLOCK = 256;
@@ -98,8 +98,12 @@ public final class Q6_K implements WeightFormat, LaneKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long offset, Activation a, int n) {
-        return VectorMath.BITS == 512 ? dotWide(w, offset, a, n) : dotNarrow(w, offset, a, n);
+    public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        if (VectorMath.BITS == 512) {
+            dotRowsWide(w, offset, rowBytes, a, n, out, r0, r1);
+        } else {
+            for (int r = r0; r < r1; r++) out[r] = dotNarrow(w, offset + r * rowBytes, a, n);
+        }
     }
 
     private static final VectorSpecies<Short> WIDE = ShortVector.SPECIES_512;
@@ -138,23 +142,9 @@ public final class Q6_K implements WeightFormat, LaneKernel {
         HIGH_PAIR_QH_SHIFT = ShortVector.fromArray(WIDE, high, 0);
     }
 
-    /** One row of {@link #dotRowsWide}. */
-    private static float dotWide(MemorySegment w, long offset, Activation a, int n) {
-        float[] out = new float[1];
-        dotRowsWide(w, offset, 0, n, a, out, 0, 1);
-        return out[0];
-    }
-
-    @Override
-    public void matvec(MemorySegment w, long rowBytes, int cols, Activation a, float[] out, int r0, int r1) {
-        if (VectorMath.BITS == 512) dotRowsWide(w, 0, rowBytes, cols, a, out, r0, r1);
-        else WeightFormat.super.matvec(w, rowBytes, cols, a, out, r0, r1);
-    }
-
     /**
-     * The 512-bit path, for rows r0 ≤ r < r1 (row r at offset + r·rowBytes) in one call: a small
-     * model's output projection is one super-block a row, where a call per row and its set-up cost
-     * a fifth of the row. One vector holds a pair of runs of a half, as {@link #dotNarrow} holds one
+     * The 512-bit path ({@link RowKernel}: a small model's output projection is one super-block a
+     * row). One vector holds a pair of runs of a half, as {@link #dotNarrow} holds one
      * run in 256 bits: runs 0, 1 (low nibbles of the half's 64 bytes of ql) or runs 2, 3 (high
      * nibbles), with their high 2 bits from the half's qh, which a lane select puts in both halves
      * of the vector. Int lanes 8..15 hold the odd run's sums of 4 and are folded onto lanes 0..7 per
@@ -168,7 +158,7 @@ public final class Q6_K implements WeightFormat, LaneKernel {
      * in some runs (the Vector API calls of the second copy were then left out of line: 4× slower). The
      * block is written here rather than in a helper, which C2 finds too big to inline.
      */
-    private static void dotRowsWide(MemorySegment w, long offset, long rowBytes, int n, Activation a, float[] out, int r0, int r1) {
+    private static void dotRowsWide(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
             FloatVector acc = FloatVector.zero(WIDE_FLOATS);
             for (int b = 0; b < n / BLOCK; b++) {

@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorOperators;
  * result is {@link VectorMath#hsum8} of the lanes. Both paths below compute exactly that, so they agree
  * bit for bit with each other and with llama.cpp.
  */
-public final class Q8_0 implements WeightFormat, LaneKernel {
+public final class Q8_0 implements RowKernel, LaneKernel {
     public static final Q8_0 INSTANCE = new Q8_0();
 
     static final int BLOCK = 32;
@@ -70,22 +70,7 @@ public final class Q8_0 implements WeightFormat, LaneKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long offset, Activation a, int n) {
-        float[] out = new float[1];
-        dotRows(w, offset, 0, a, n, out, 0, 1);
-        return out[0];
-    }
-
-    @Override
-    public void matvec(MemorySegment w, long rowBytes, int cols, Activation a, float[] out, int r0, int r1) {
-        dotRows(w, 0, rowBytes, a, cols, out, r0, r1);
-    }
-
-    /**
-     * Rows r0 ≤ r < r1 (row r at offset + r·rowBytes) in one call: on a 256-wide row (8 blocks) a
-     * call per row and its set-up cost a fifth of the row.
-     */
-    private static void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+    public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
             FloatVector acc = FloatVector.zero(F8);
             for (int b = 0; b < n / BLOCK; b++) {

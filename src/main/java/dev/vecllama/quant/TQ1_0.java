@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorShuffle;
  * elements 160 + 16n + m — the two halves of chunks 5, 6 and the first half of chunk 7; qh[j] holds
  * elements 240 + 4n + j — the second half of chunk 7.
  */
-public final class TQ1_0 extends Ternary implements LaneKernel {
+public final class TQ1_0 extends Ternary implements RowKernel, LaneKernel {
     public static final TQ1_0 INSTANCE = new TQ1_0();
 
     static final int BLOCK_BYTES = 54;
@@ -73,11 +73,16 @@ public final class TQ1_0 extends Ternary implements LaneKernel {
      * from helpers of our own ran in the Vector API's Java fallback at 1B shapes.
      */
     @Override
-    public float dot(MemorySegment w, long offset, Activation a, int n) {
-        if (VectorMath.BITS == 512) return dotWide(w, offset, a, n);
+    public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        if (VectorMath.BITS == 512) {
+            dotRowsWide(w, offset, rowBytes, a, n, out, r0, r1);
+            return;
+        }
         MemorySegment codes = scratch(TQ2_0.INSTANCE.rowBytes(n));
-        unpackAsTQ2_0(w, offset, codes, n);
-        return TQ2_0.INSTANCE.dot(codes, 0, a, n);
+        for (int r = r0; r < r1; r++) {
+            unpackAsTQ2_0(w, offset + r * rowBytes, codes, n);
+            out[r] = TQ2_0.dotNarrow(codes, 0, a, n);
+        }
     }
 
     // At 512 bits a chunk's 32 positions are one short vector, so each trit, once out of its byte,
@@ -106,35 +111,40 @@ public final class TQ1_0 extends Ternary implements LaneKernel {
      * qs[m]; chunks 5, 6 and the first half of 7 come from qs[32 + m], read twice over so that each
      * chunk's second half, one trit ahead, comes out beside its first; qh completes chunk 7.
      */
-    private static float dotWide(MemorySegment w, long offset, Activation a, int n) {
-        FloatVector acc = FloatVector.zero(WIDE_FLOATS);
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = offset + (long) b * BLOCK_BYTES;
-            int i = b * BLOCK;
-            ShortVector q = (ShortVector) ByteVector.fromMemorySegment(WIDE_BYTES, w, o + QS, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0);
-            ShortVector s = ShortVector.zero(WIDE);
-            for (int c = 0; c < 5; c++) {
-                ShortVector q3 = q.mul(WIDE_THREE);
-                s = s.add(q3.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * c)));
-                q = q3.and(WIDE_LOW_BYTE);
+    private static void dotRowsWide(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        float[] lanes = new float[WIDE_FLOATS.length()];
+        for (int row = r0; row < r1; row++) {
+            FloatVector acc = FloatVector.zero(WIDE_FLOATS);
+            for (int b = 0; b < n / BLOCK; b++) {
+                long o = offset + row * rowBytes + (long) b * BLOCK_BYTES;
+                int i = b * BLOCK;
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(WIDE_BYTES, w, o + QS, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0);
+                ShortVector s = ShortVector.zero(WIDE);
+                for (int c = 0; c < 5; c++) {
+                    ShortVector q3 = q.mul(WIDE_THREE);
+                    s = s.add(q3.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * c)));
+                    q = q3.and(WIDE_LOW_BYTE);
+                }
+                ShortVector r = ((ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o + QS_TAIL, ByteOrder.LITTLE_ENDIAN)
+                        .reinterpretShape(WIDE_BYTES, 0).rearrange(TWICE).convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0))
+                        .mul(SECOND_HALF_AHEAD).and(WIDE_LOW_BYTE);
+                for (int c = 5; c < 7; c++) {
+                    ShortVector r3 = r.mul(WIDE_THREE);
+                    s = s.add(r3.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * c)));
+                    // The trit after belongs to the other half: skipped.
+                    r = r3.and(WIDE_LOW_BYTE).mul(WIDE_THREE).and(WIDE_LOW_BYTE);
+                }
+                ShortVector qh = ((ShortVector) ByteVector.fromMemorySegment(WIDE_BYTES, w, o + BLOCK_BYTES - WIDE_BYTES.length(), ByteOrder.LITTLE_ENDIAN)
+                        .rearrange(QH_WIDE).convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0)).mul(QH_POW3_WIDE).and(WIDE_LOW_BYTE);
+                ShortVector last = r.blend(qh, SECOND_HALF).mul(WIDE_THREE).lanewise(VectorOperators.LSHR, 8);
+                s = s.add(last.mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * 7)));
+                acc = accumulateWide(s, a, b, Half.f16Tail(w, o + D), acc);
             }
-            ShortVector r = ((ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o + QS_TAIL, ByteOrder.LITTLE_ENDIAN)
-                    .reinterpretShape(WIDE_BYTES, 0).rearrange(TWICE).convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0))
-                    .mul(SECOND_HALF_AHEAD).and(WIDE_LOW_BYTE);
-            for (int c = 5; c < 7; c++) {
-                ShortVector r3 = r.mul(WIDE_THREE);
-                s = s.add(r3.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * c)));
-                // The trit after belongs to the other half: skipped.
-                r = r3.and(WIDE_LOW_BYTE).mul(WIDE_THREE).and(WIDE_LOW_BYTE);
-            }
-            ShortVector qh = ((ShortVector) ByteVector.fromMemorySegment(WIDE_BYTES, w, o + BLOCK_BYTES - WIDE_BYTES.length(), ByteOrder.LITTLE_ENDIAN)
-                    .rearrange(QH_WIDE).convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0)).mul(QH_POW3_WIDE).and(WIDE_LOW_BYTE);
-            ShortVector last = r.blend(qh, SECOND_HALF).mul(WIDE_THREE).lanewise(VectorOperators.LSHR, 8);
-            s = s.add(last.mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * 7)));
-            acc = accumulateWide(s, a, b, Half.f16Tail(w, o + D), acc);
+    
+            acc.intoArray(lanes, 0);
+            out[row] = sumWide(lanes);
         }
-        return sumWide(acc);
     }
 
     /** TQ2_0's lane kernel on each row unpacked into TQ2_0's form, bit for bit {@link #dot} per token. */

@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorOperators;
  * 2l + 1 of byte m, a code in {0, 1, 2} for the weight d·(code − 1). So chunk c (32 weights) is the
  * bit pair c mod 4 of run c / 4, and its position m is byte m of that run.
  */
-public final class TQ2_0 extends Ternary implements LaneKernel {
+public final class TQ2_0 extends Ternary implements RowKernel, LaneKernel {
     public static final TQ2_0 INSTANCE = new TQ2_0();
 
     static final int BLOCK_BYTES = 66;
@@ -59,8 +59,12 @@ public final class TQ2_0 extends Ternary implements LaneKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long offset, Activation a, int n) {
-        return VectorMath.BITS == 512 ? dotWide(w, offset, a, n) : dotNarrow(w, offset, a, n);
+    public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        if (VectorMath.BITS == 512) {
+            dotRowsWide(w, offset, rowBytes, a, n, out, r0, r1);
+        } else {
+            for (int r = r0; r < r1; r++) out[r] = dotNarrow(w, offset + r * rowBytes, a, n);
+        }
     }
 
     // At 512 bits each block is 8 multiplies of whole chunks and one fold: 12% faster than two
@@ -69,23 +73,27 @@ public final class TQ2_0 extends Ternary implements LaneKernel {
     private static final ShortVector WIDE_TWO_BITS = ShortVector.broadcast(WIDE, (short) 3);
 
     /** The 512-bit path ({@link Ternary#accumulateWide}): short lane m sums position m of all 8 chunks. */
-    private static float dotWide(MemorySegment w, long offset, Activation a, int n) {
-        FloatVector acc = FloatVector.zero(WIDE_FLOATS);
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = offset + (long) b * BLOCK_BYTES;
-            int i = b * BLOCK;
-            ShortVector s = ShortVector.zero(WIDE);
-            for (int run = 0; run < 2; run++) {
-                ShortVector bytes = (ShortVector) ByteVector.fromMemorySegment(WIDE_BYTES, w, o + 32 * run, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0);
-                for (int l = 0; l < 4; l++) {
-                    ShortVector codes = bytes.lanewise(VectorOperators.LSHR, 2 * l).and(WIDE_TWO_BITS);
-                    s = s.add(codes.mul(ShortVector.fromArray(WIDE, a.wide, i + 128 * run + 32 * l)));
+    private static void dotRowsWide(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        float[] lanes = new float[WIDE_FLOATS.length()];
+        for (int r = r0; r < r1; r++) {
+            FloatVector acc = FloatVector.zero(WIDE_FLOATS);
+            for (int b = 0; b < n / BLOCK; b++) {
+                long o = offset + r * rowBytes + (long) b * BLOCK_BYTES;
+                int i = b * BLOCK;
+                ShortVector s = ShortVector.zero(WIDE);
+                for (int run = 0; run < 2; run++) {
+                    ShortVector bytes = (ShortVector) ByteVector.fromMemorySegment(WIDE_BYTES, w, o + 32 * run, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE, 0);
+                    for (int l = 0; l < 4; l++) {
+                        ShortVector codes = bytes.lanewise(VectorOperators.LSHR, 2 * l).and(WIDE_TWO_BITS);
+                        s = s.add(codes.mul(ShortVector.fromArray(WIDE, a.wide, i + 128 * run + 32 * l)));
+                    }
                 }
+                acc = accumulateWide(s, a, b, Half.f16Tail(w, o + D), acc);
             }
-            acc = accumulateWide(s, a, b, Half.f16Tail(w, o + D), acc);
+            acc.intoArray(lanes, 0);
+            out[r] = sumWide(lanes);
         }
-        return sumWide(acc);
     }
 
     /**
@@ -94,7 +102,7 @@ public final class TQ2_0 extends Ternary implements LaneKernel {
      * accumulator v + ACCS; the other lanes hold partial sums nobody reads. One position vector per
      * loop iteration keeps the kernel within C2's inlining budget (see {@link VectorMath}).
      */
-    private static float dotNarrow(MemorySegment w, long offset, Activation a, int n) {
+    static float dotNarrow(MemorySegment w, long offset, Activation a, int n) {
         FloatVector acc0 = FloatVector.zero(FLOATS), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;

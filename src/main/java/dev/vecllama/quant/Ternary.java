@@ -121,9 +121,14 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
         return ((FloatVector) folded.convertShape(VectorOperators.I2F, WIDE_FLOATS, 0)).fma(FloatVector.broadcast(WIDE_FLOATS, d * a.scale[b]), acc);
     }
 
-    /** A 512-bit dot's result: lanes u and u + 4 of llama.cpp's 8 (float lanes 2u and 2u + 8) added first, as {@link #dotReference} does. */
-    static float sumWide(FloatVector acc) {
-        float s0 = acc.lane(0) + acc.lane(8), s1 = acc.lane(2) + acc.lane(10), s2 = acc.lane(4) + acc.lane(12), s3 = acc.lane(6) + acc.lane(14);
+    /**
+     * A 512-bit dot's result, from its accumulator's 16 lanes stored in {@code lanes}: lanes u and
+     * u + 4 of llama.cpp's 8 (float lanes 2u and 2u + 8) added first, as {@link #dotReference} does.
+     * Scalar, from an array: a helper taking the vector is past the kernels' inlining budget, and
+     * then called with the vector boxed.
+     */
+    static float sumWide(float[] lanes) {
+        float s0 = lanes[0] + lanes[8], s1 = lanes[2] + lanes[10], s2 = lanes[4] + lanes[12], s3 = lanes[6] + lanes[14];
         return (s0 + s2) + (s1 + s3);
     }
 

@@ -193,6 +193,7 @@ final class KernelChecks {
         long rowBytes = f.type().bytesFor(n);
         float[] out = new float[rows];
         f.matvec(w, rowBytes, n, a, out, 0, rows);
+        checkSubrange(f, w, rowBytes, rows, n, a, out, what);
         float[] dq = new float[n];
         float[] x = activationValues(a, f.activationKind());
         for (int r = 0; r < rows; r++) {
@@ -209,6 +210,22 @@ final class KernelChecks {
             if (Float.floatToRawIntBits(v) != Float.floatToRawIntBits(ref)) throw new AssertionError(id + ": dot " + v + " != reference " + ref);
             if (out[r] != v) throw new AssertionError(id + ": matvec " + out[r] + " != dot " + v);
             if (!close(ref, exact, mag, 2e-5)) throw new AssertionError(id + ": reference " + ref + " != Σ dequantize·a " + exact);
+        }
+    }
+
+    /**
+     * matvec over rows 1 .. rows − 2 only: the same values as over all rows (the row kernels
+     * address each row from the matrix start), and nothing written outside the range.
+     */
+    static void checkSubrange(WeightFormat f, MemorySegment w, long rowBytes, int rows, int n, Activation a, float[] all, String what) {
+        if (rows < 3) return;
+        float[] part = new float[rows];
+        java.util.Arrays.fill(part, Float.NaN);
+        f.matvec(w, rowBytes, n, a, part, 1, rows - 1);
+        String id = f.type() + " n=" + n + " (" + what + ", " + VectorMath.BITS + " bits)";
+        if (!Float.isNaN(part[0]) || !Float.isNaN(part[rows - 1])) throw new AssertionError(id + ": matvec of rows 1.." + (rows - 2) + " wrote outside them");
+        for (int r = 1; r < rows - 1; r++) {
+            if (part[r] != all[r]) throw new AssertionError(id + ": matvec of rows 1.." + (rows - 2) + " gave row " + r + " " + part[r] + " != " + all[r]);
         }
     }
 

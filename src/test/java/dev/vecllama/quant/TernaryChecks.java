@@ -107,6 +107,7 @@ final class TernaryChecks {
         long rowBytes = f.type().bytesFor(n);
         float[] out = new float[rows];
         f.matvec(w, rowBytes, n, a, out, 0, rows);
+        KernelChecks.checkSubrange(f, w, rowBytes, rows, n, a, out, what);
         float[] dq = new float[n];
         for (int r = 0; r < rows; r++) {
             long off = r * rowBytes;
