@@ -6,7 +6,7 @@ import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 
 /** bfloat16 weights (the high half of an f32), multiplied against bf16-rounded activations in f32. */
-public final class BF16 implements WeightFormat, LaneKernel {
+public final class BF16 implements RowKernel, LaneKernel {
     public static final BF16 INSTANCE = new BF16();
 
     private BF16() {}
@@ -32,8 +32,8 @@ public final class BF16 implements WeightFormat, LaneKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long offset, Activation a, int n) {
-        return HalfFloatDot.dot(w, offset, a.rounded, n, true);
+    public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        HalfFloatDot.dotRows(w, offset, rowBytes, a.rounded, n, true, out, r0, r1);
     }
 
     @Override

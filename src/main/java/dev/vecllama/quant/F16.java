@@ -6,7 +6,7 @@ import dev.vecllama.gguf.GGMLType;
 import java.lang.foreign.MemorySegment;
 
 /** IEEE half-precision weights, multiplied (like llama.cpp) against f16-rounded activations in f32. */
-public final class F16 implements WeightFormat, LaneKernel {
+public final class F16 implements RowKernel, LaneKernel {
     public static final F16 INSTANCE = new F16();
 
     private F16() {}
@@ -32,8 +32,8 @@ public final class F16 implements WeightFormat, LaneKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long offset, Activation a, int n) {
-        return HalfFloatDot.dot(w, offset, a.halfScaled, n, false);
+    public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        HalfFloatDot.dotRows(w, offset, rowBytes, a.halfScaled, n, false, out, r0, r1);
     }
 
     @Override

@@ -27,25 +27,30 @@ final class HalfFloatDot {
     private static final VectorShuffle<Float> UPPER_HALF = VectorShuffle.fromOp(FLOATS, k -> (k + FLOATS.length() / 2) % FLOATS.length());
 
     /**
+     * The dot of rows r0 ≤ r < r1 (row r at offset + r·rowBytes) into {@code out} ({@link RowKernel}).
      * {@code x}: the activations for bf16 weights; for f16 weights, times {@link Half#F16_SCALE}
      * ({@link Activation#halfScaled}), which makes every product the same float as the plain one.
      */
-    static float dot(MemorySegment w, long off, float[] x, int n, boolean bf16) {
-        FloatVector lo = FloatVector.zero(F8), hi = FloatVector.zero(F8);
-        int i = 0;
-        if (FLOATS.length() == LANES) {
-            // At 512 bits the 16 accumulators are one vector: half the operations per weight, which
-            // is what decode from memory is short of (each waits in the scheduler for its load).
-            FloatVector acc = FloatVector.zero(FLOATS);
-            for (; i + LANES <= n; i += LANES) acc = (bf16 ? Half.bf16s16(w, off + 2L * i) : Half.f16sScaled16(w, off + 2L * i)).fma(FloatVector.fromArray(FLOATS, x, i), acc);
-            FloatVector folded = acc.add(acc.rearrange(UPPER_HALF));
-            return VectorMath.hsum8((FloatVector) folded.reinterpretShape(F8, 0)) + tail(w, off, x, i, n, bf16, !bf16);
+    static void dotRows(MemorySegment w, long offset, long rowBytes, float[] x, int n, boolean bf16, float[] out, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            long off = offset + r * rowBytes;
+            int i = 0;
+            if (FLOATS.length() == LANES) {
+                // At 512 bits the 16 accumulators are one vector: half the operations per weight, which
+                // is what decode from memory is short of (each waits in the scheduler for its load).
+                FloatVector acc = FloatVector.zero(FLOATS);
+                for (; i + LANES <= n; i += LANES) acc = (bf16 ? Half.bf16s16(w, off + 2L * i) : Half.f16sScaled16(w, off + 2L * i)).fma(FloatVector.fromArray(FLOATS, x, i), acc);
+                FloatVector folded = acc.add(acc.rearrange(UPPER_HALF));
+                out[r] = VectorMath.hsum8((FloatVector) folded.reinterpretShape(F8, 0)) + tail(w, off, x, i, n, bf16, !bf16);
+            } else {
+                FloatVector lo = FloatVector.zero(F8), hi = FloatVector.zero(F8);
+                for (; i + LANES <= n; i += LANES) {
+                    lo = load(w, off + 2L * i, bf16).fma(FloatVector.fromArray(F8, x, i), lo);
+                    hi = load(w, off + 2L * (i + 8), bf16).fma(FloatVector.fromArray(F8, x, i + 8), hi);
+                }
+                out[r] = VectorMath.hsum8(lo.add(hi)) + tail(w, off, x, i, n, bf16, !bf16);
+            }
         }
-        for (; i + LANES <= n; i += LANES) {
-            lo = load(w, off + 2L * i, bf16).fma(FloatVector.fromArray(F8, x, i), lo);
-            hi = load(w, off + 2L * (i + 8), bf16).fma(FloatVector.fromArray(F8, x, i + 8), hi);
-        }
-        return VectorMath.hsum8(lo.add(hi)) + tail(w, off, x, i, n, bf16, !bf16);
     }
 
     /** The scalar reference: the same 16 lanes, the same folds. */
