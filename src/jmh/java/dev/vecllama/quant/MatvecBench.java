@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One single-threaded matvec over a whole random matrix of real model shapes (cols × rows: a
- * 13M-model FFN, TinyLlama's FFN, a 7B-size square), per weight format. Besides ops/s, JMH prints two
+ * 13M-model FFN, its output projection (one 256-wide row per token of a 32000 vocabulary), TinyLlama's FFN, a 7B-size square), per weight format. Besides ops/s, JMH prints two
  * rate counters: {@code gbPerS}, the weight bytes streamed per second (bytes of the matrix × ops/s),
  * and {@code gflopPerS} (2·rows·cols × ops/s). The big shapes do not fit in cache, so their gbPerS is
  * the number to hold against memory bandwidth (~25 GB/s on one thread here).
@@ -41,7 +41,7 @@ public class MatvecBench {
     @Param({"F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     public String type;
 
-    @Param({"256x768", "2048x5632", "4096x4096"})
+    @Param({"256x768", "256x32000", "2048x5632", "4096x4096"})
     public String shape;
 
     private Arena arena;

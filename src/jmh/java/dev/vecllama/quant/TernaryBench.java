@@ -35,7 +35,7 @@ public class TernaryBench {
     @Param({"TQ2_0", "TQ1_0"})
     public String type;
 
-    @Param({"256x768", "2048x5632", "4096x4096"})
+    @Param({"256x768", "256x32000", "2048x5632", "4096x4096"})
     public String shape;
 
     private Arena arena;
