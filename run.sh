@@ -28,8 +28,11 @@ exec 2> >(sed -u '1{/^WARNING: Using incubator modules/d}' >&2)
 # Each format's kernels (dot*, unpack*) are compiled as roots of their own (dontinline): inlined into the row loop
 # that calls it, a kernel can exceed C2's inlining budget, and its vector operations then fall back
 # to the Java implementation for the rest of the run (20x slower, in some runs and not others).
+# No top-tier on-stack replacement: the row kernels take a whole matrix per call, so C2 compiled a
+# version of each for every loop level it was caught in, queued behind one another; without them a
+# tiny TQ1_0 model's first 200 tokens took 2.6-2.7 s instead of 3.6-3.7 s (steady state unchanged).
 # Serial GC and a small starting heap: the weights live in the mapped file, the heap holds little,
 # and this keeps the resident set near file size + KV cache (a 1B Q4_K_M model: ~45 MiB over its file).
 exec "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.vecllama.quant.*::dot* -XX:CompileCommand=dontinline,dev.vecllama.quant.*::unpack* \
-    -XX:+UseSerialGC -Xms16m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"
+    -XX:Tier4BackEdgeThreshold=100000000 -XX:+UseSerialGC -Xms16m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"
