@@ -65,8 +65,8 @@ public final class TQ1_0 extends Ternary implements RowKernel, LaneKernel {
     }
 
     /**
-     * The row rewritten as TQ2_0 blocks (the same codes, two bits each, and the same scale) in this
-     * thread's scratch memory, then TQ2_0's kernel on them: the same integer lanes and float steps as
+     * At 512 bits {@link #dotRowsWide}. Below, each row rewritten as TQ2_0 blocks (the same codes, two
+     * bits each, and the same scale) in this thread's scratch memory, then TQ2_0's kernel on them: the same integer lanes and float steps as
      * {@link #dotReference}, so the same result to the bit. The unpacking is a compilation of its own
      * ({@code unpack*} is not inlined, see run.sh) and calls nothing but the Vector API, whose methods
      * C2 inlines late when a method has grown large, where it gives up on ours: a TQ1_0 kernel built
@@ -141,7 +141,6 @@ public final class TQ1_0 extends Ternary implements RowKernel, LaneKernel {
                 s = s.add(last.mul(ShortVector.fromArray(WIDE, a.wide, i + CHUNK * 7)));
                 acc = accumulateWide(s, a, b, Half.f16Tail(w, o + D), acc);
             }
-    
             acc.intoArray(lanes, 0);
             out[row] = sumWide(lanes);
         }
