@@ -25,6 +25,12 @@ public final class Activation {
     public final byte[] q;
     /** q widened, and its even and odd elements (2k and 2k + 1 at k) widened: once here rather than in every row's dot product. */
     public final short[] wide, evens, odds;
+    /**
+     * For Q8_K: evens and odds with each 128 elements' four runs of 32 taken in the order 0, 2, 1, 3,
+     * the order in which Q4_K's 512-bit kernel finds them in 64 bytes of its codes (low nibbles: runs 0
+     * and 2, high nibbles: runs 1 and 3).
+     */
+    public final short[] nibbleEvens, nibbleOdds;
     public final float[] scale;
     public final short[] sums;
     /** For Q8_K: the sum of q over each 32 elements (sums, pairwise), as the k-quant kernels' minimums want it. */
@@ -43,6 +49,8 @@ public final class Activation {
         this.wide = new short[n];
         this.evens = new short[(n + 1) / 2];
         this.odds = new short[(n + 1) / 2];
+        this.nibbleEvens = new short[(n + 1) / 2];
+        this.nibbleOdds = new short[(n + 1) / 2];
         this.scale = new float[(n + 31) / 32];
         this.sums = new short[(n + 15) / 16];
         this.sums32 = new int[(n + 31) / 32];
@@ -105,6 +113,13 @@ public final class Activation {
             for (int i = 0; i + 1 < n; i += 2) {
                 evens[i / 2] = q[i];
                 odds[i / 2] = q[i + 1];
+            }
+        }
+        if (k == ActivationKind.Q8_K) {
+            for (int run = 0; run < n / 32; run++) {
+                int r = run % 4, to = 16 * (run - r + 2 * (r & 1) + (r >> 1));
+                System.arraycopy(evens, 16 * run, nibbleEvens, to, 16);
+                System.arraycopy(odds, 16 * run, nibbleOdds, to, 16);
             }
         }
         kind = k;

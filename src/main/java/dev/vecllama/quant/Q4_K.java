@@ -60,11 +60,17 @@ public final class Q4_K implements RowKernel, LaneKernel {
     private static final VectorMask<Short> ODD_QUARTERS = VectorMask.fromValues(SHORTS, quarterMask());
     private static final VectorShuffle<Integer> SWAP_HALVES = VectorShuffle.fromOp(INTS, k -> k ^ (INTS.length() / 2));
     private static final VectorShuffle<Integer> SWAP_QUARTERS = VectorShuffle.fromOp(INTS, k -> k ^ (INTS.length() / 4));
+    // Shift counts as vectors (VectorMath's class comment: scalar counts of 16-bit shifts are rebuilt before every shift).
+    private static final ShortVector FOUR = ShortVector.broadcast(SHORTS, (short) 4), EIGHT = ShortVector.broadcast(SHORTS, (short) 8),
+            TWELVE = ShortVector.broadcast(SHORTS, (short) 12);
     /** Scales one int vector holds: all 8, except at 128 bits (4 lanes). */
     private static final int SCALES_PER_VECTOR = Math.min(8, INTS.length());
     /** Per pair p, the scale lanes that line up with the folded pair: 2p in the lower half, 2p + 1 in the upper. */
     private static final int[] PAIR_LANES = new int[4 * INTS.length()];
-    /** Per half h of a super-block, the scale lanes that line up with its four folded sub-blocks (quarters 4h, 4h + 2, 4h + 1, 4h + 3). */
+    /**
+     * Per half h of a super-block, the scale lanes that line up with its four folded sub-blocks: quarters
+     * 4h, 4h + 2, 4h + 1, 4h + 3 from two {@link #pairProducts}, in order from {@link #halfProducts}.
+     */
     private static final int[] QUARTER_LANES = new int[2 * INTS.length()];
 
     static {
@@ -73,7 +79,7 @@ public final class Q4_K implements RowKernel, LaneKernel {
                 PAIR_LANES[p * INTS.length() + k] = (2 * p) % SCALES_PER_VECTOR + (k < INTS.length() / 2 ? 0 : 1);
             }
         }
-        int[] order = {0, 2, 1, 3};
+        int[] order = SHORTS.length() == 32 ? new int[] {0, 1, 2, 3} : new int[] {0, 2, 1, 3};
         for (int h = 0; h < 2; h++) {
             for (int k = 0; k < INTS.length(); k++) {
                 QUARTER_LANES[h * INTS.length() + k] = (4 * h) % SCALES_PER_VECTOR + order[k / (INTS.length() / 4)];
@@ -213,9 +219,14 @@ public final class Q4_K implements RowKernel, LaneKernel {
                 for (int h = 0; h < 8; h += 4) {
                     // Four sub-blocks folded into one vector before their one pair sum and multiply by
                     // their scales: per pair, those were a third of the kernel.
-                    ShortVector four = foldQuarters(pairProducts(w, o, a, b, h), pairProducts(w, o, a, b, h + 2));
+                    IntVector totals;
+                    if (SHORTS.length() == 32) {
+                        totals = laneTotals(halfProducts(w, o, a, b, h));
+                    } else {
+                        totals = laneTotals(foldQuarters(pairProducts(w, o, a, b, h), pairProducts(w, o, a, b, h + 2)));
+                    }
                     IntVector lanes = IntVector.fromArray(INTS, QUARTER_LANES, (h / 4) * INTS.length());
-                    isum = isum.add(laneTotals(four).mul(lanes.selectFrom(h < SCALES_PER_VECTOR ? scales : scalesHigh)));
+                    isum = isum.add(totals.mul(lanes.selectFrom(h < SCALES_PER_VECTOR ? scales : scalesHigh)));
                 }
                 acc = Math.fma((float) isum.reduceLanes(VectorOperators.ADD), Float.float16ToFloat((short) dd) * a.scale[b], acc);
                 // The 8 minimums in one vector product: scalar, they cost a fifth of the kernel.
@@ -267,6 +278,24 @@ public final class Q4_K implements RowKernel, LaneKernel {
             high = high.add(q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(SHORTS, a.wide, x + 32 + c)));
         }
         return low.blend(high, UPPER_HALF).add(high.blend(low, UPPER_HALF).reinterpretAsInts().rearrange(SWAP_HALVES).reinterpretAsShorts());
+    }
+
+    /**
+     * At 512 bits, the products of half h's four sub-blocks (h .. h + 3) folded as {@link #foldQuarters}
+     * folds two pairs, from one load of their 64 bytes: a 16-bit lane holds elements 2i and 2i + 1 of
+     * sub-blocks h + 2p (bits 0..3 and 8..11) and h + 2p + 1 (bits 4..7, 12..15), p = 0 in the lower
+     * half of the lanes and 1 in the upper. {@link Activation#nibbleEvens} and {@code nibbleOdds} hold
+     * the activations in that order, so each lane adds its two products; widening each byte and
+     * folding the sub-blocks' vectors together took a third more operations.
+     */
+    private static ShortVector halfProducts(MemorySegment w, long o, Activation a, int b, int h) {
+        int k = (b * BLOCK + 32 * h) / 2;
+        ShortVector x = ShortVector.fromMemorySegment(SHORTS, w, o + QS + 16 * h, ByteOrder.LITTLE_ENDIAN);
+        ShortVector low = x.and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.nibbleEvens, k))
+                .add(x.lanewise(VectorOperators.LSHR, EIGHT).and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.nibbleOdds, k)));
+        ShortVector high = x.lanewise(VectorOperators.LSHR, FOUR).and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.nibbleEvens, k + 32))
+                .add(x.lanewise(VectorOperators.LSHR, TWELVE).mul(ShortVector.fromArray(SHORTS, a.nibbleOdds, k + 32)));
+        return foldQuarters(low, high);
     }
 
     /** Two folded pairs (j, j + 1 and j + 2, j + 3) as one vector, whose quarters hold sub-blocks j, j + 2, j + 1, j + 3. */
