@@ -2,6 +2,7 @@ package dev.vecllama.kernel;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -143,5 +144,72 @@ public final class Exp {
     /** x · sigmoid(x), computed as x / (1 + e^−x). */
     public static float silu(float x) {
         return x / (1f + expf(0f - x));
+    }
+
+    /** Whether {@link #swigluVector} is compiled; until then {@link #swiglu} runs the scalar reference (the same floats). */
+    private static volatile boolean swigluReady;
+
+    /** What the warm-up thread calls until swigluVector is fast: an FFN's width. */
+    public static final KernelWarmup.Exercise SWIGLU = new KernelWarmup.Exercise() {
+        private final float[] gate = new float[768], up = new float[768], out = new float[768];
+
+        {
+            for (int i = 0; i < gate.length; i++) {
+                gate[i] = (float) Math.sin(i);
+                up[i] = (float) Math.cos(i);
+            }
+        }
+
+        @Override
+        public void call() {
+            swigluVector(out, gate, up, gate.length);
+        }
+
+        @Override
+        public void ready() {
+            swigluReady = true;
+        }
+    };
+
+    /** {@code out[i] = silu(gate[i]) · up[i]} for i < n: the FFN's gate. */
+    public static void swiglu(float[] out, float[] gate, float[] up, int n) {
+        if (swigluReady) swigluVector(out, gate, up, n);
+        else swigluReference(out, gate, up, n);
+    }
+
+    /** The scalar reference of {@link #swigluVector}. */
+    public static void swigluReference(float[] out, float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) out[i] = silu(gate[i]) * up[i];
+    }
+
+    private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+
+    /**
+     * {@link #swigluReference}, a vector at a time, bit for bit: {@link #expf}'s operations lanewise,
+     * and its final scalb as a multiplication by 2^n, which rounds the same (once) while 2^n is a
+     * normal float. A vector with some |n| above 126 (|x| above about 87: rare in an FFN) is done by
+     * the scalar function.
+     */
+    public static void swigluVector(float[] out, float[] gate, float[] up, int n) {
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, gate, i).neg();
+            FloatVector m = x.fma(0x1.715476p+0f, 0x1.8p23f).sub(0x1.8p23f);
+            if (m.abs().compare(VectorOperators.GT, 126f).anyTrue()) {
+                for (int j = i; j < i + S.length(); j++) out[j] = silu(gate[j]) * up[j];
+                continue;
+            }
+            FloatVector minusM = m.neg();
+            FloatVector b = minusM.fma(FloatVector.broadcast(S, 0x1.7f7d1cp-20f), minusM.fma(FloatVector.broadcast(S, 0x1.62e4p-1f), x));
+            FloatVector u = b.mul(b);
+            FloatVector j = b.fma(0x1.0e4020p-7f, 0x1.573e2ep-5f).fma(u, b.fma(0x1.555e66p-3f, 0x1.fffdb6p-2f))
+                    .fma(u, b.fma(0x1.ffffecp-1f, 1f));
+            IntVector bits = ((IntVector) m.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = j.mul(bits.reinterpretAsFloats());
+            // x is −gate: silu(gate) = gate / (1 + e^−gate).
+            x.neg().div(e.add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
+        }
+        for (; i < n; i++) out[i] = silu(gate[i]) * up[i];
     }
 }

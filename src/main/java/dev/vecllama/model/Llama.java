@@ -277,7 +277,7 @@ public final class Llama {
                         rmsNorm(s.normed[t].f, s.x[t], w.ffnNorm, c.rmsEps());
                     }
                     case SWIGLU -> {
-                        swiglu(s.ffnIn[t].f, s.gate[t], s.up[t]);
+                        Exp.swiglu(s.ffnIn[t].f, s.gate[t], s.up[t], s.gate[t].length);
                         if (w.ffnSubNorm != null) rmsNorm(s.ffnIn[t].f, s.ffnIn[t].f, w.ffnSubNorm, c.rmsEps()); // bitnet
                     }
                     default -> add(s.x[t], s.ffnOut[t]);
@@ -336,8 +336,4 @@ public final class Llama {
         for (int i = 0; i < x.length; i++) x[i] += y[i];
     }
 
-    /** out = silu(gate) * up. */
-    static void swiglu(float[] out, float[] gate, float[] up) {
-        for (int i = 0; i < out.length; i++) out[i] = Exp.silu(gate[i]) * up[i];
-    }
 }
