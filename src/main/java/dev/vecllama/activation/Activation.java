@@ -109,11 +109,8 @@ public final class Activation {
             for (int j = 0; j < n / 32; j++) sums32[j] = sums[2 * j] + sums[2 * j + 1];
         }
         if (k == ActivationKind.Q8_0 || k == ActivationKind.Q8_K) {
-            for (int i = 0; i < n; i++) wide[i] = q[i];
-            for (int i = 0; i + 1 < n; i += 2) {
-                evens[i / 2] = q[i];
-                odds[i / 2] = q[i + 1];
-            }
+            if (ActivationQuantizer.VECTOR.on()) ActivationQuantizer.widenVector(q, n, wide, evens, odds);
+            else ActivationQuantizer.widenReference(q, n, wide, evens, odds);
         }
         if (k == ActivationKind.Q8_K) {
             for (int run = 0; run < n / 32; run++) {

@@ -146,11 +146,8 @@ public final class Exp {
         return x / (1f + expf(0f - x));
     }
 
-    /** Whether {@link #swigluVector} is compiled; until then {@link #swiglu} runs the scalar reference (the same floats). */
-    private static volatile boolean swigluReady;
-
     /** What the warm-up thread calls until swigluVector is fast: an FFN's width. */
-    public static final KernelWarmup.Exercise SWIGLU = new KernelWarmup.Exercise() {
+    public static final KernelWarmup.Switch SWIGLU = new KernelWarmup.Switch() {
         private final float[] gate = new float[768], up = new float[768], out = new float[768];
 
         {
@@ -166,14 +163,14 @@ public final class Exp {
         }
 
         @Override
-        public void ready() {
-            swigluReady = true;
+        public Runnable reference() {
+            return () -> swigluReference(out, gate, up, gate.length);
         }
     };
 
-    /** {@code out[i] = silu(gate[i]) · up[i]} for i < n: the FFN's gate. */
+    /** {@code out[i] = silu(gate[i]) · up[i]} for i < n: the FFN's gate, on the scalar reference until the vector path is compiled. */
     public static void swiglu(float[] out, float[] gate, float[] up, int n) {
-        if (swigluReady) swigluVector(out, gate, up, n);
+        if (SWIGLU.on()) swigluVector(out, gate, up, n);
         else swigluReference(out, gate, up, n);
     }
 

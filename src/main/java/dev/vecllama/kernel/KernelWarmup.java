@@ -72,6 +72,32 @@ public final class KernelWarmup {
 
         /** The calls have become fast (or the warm-up gave up on them): switch to the vector code. */
         void ready();
+
+        /**
+         * The same work by the scalar twin, or null: when given, the calls count as fast only once
+         * they beat it (see {@link Warming}).
+         */
+        default Runnable reference() {
+            return null;
+        }
+    }
+
+    /**
+     * An exercise for code that chooses between its vector path and its scalar twin (the same
+     * floats) by a flag: {@link #on} once the warm-up has made the vector path fast.
+     */
+    public abstract static class Switch implements Exercise {
+        private volatile boolean on;
+
+        /** Whether the vector path is ready. */
+        public final boolean on() {
+            return on;
+        }
+
+        @Override
+        public final void ready() {
+            on = true;
+        }
     }
 
     private static final Set<Exercise> EXERCISES_STARTED = ConcurrentHashMap.newKeySet();
@@ -86,17 +112,20 @@ public final class KernelWarmup {
         var extra = Arrays.stream(exercises).filter(EXERCISES_STARTED::add).toList();
         if (todo.isEmpty() && extra.isEmpty()) return;
         EXERCISES_PENDING.addAll(extra);
-        List<Warming> first = new ArrayList<>(), lanes = new ArrayList<>();
+        List<Warming> first = new ArrayList<>(), later = new ArrayList<>();
         for (WeightMatrix m : todo) first.add(dot(m));
-        for (Exercise e : extra) first.add(new Warming(BATCH, e::call, () -> {
+        for (Exercise e : extra) later.add(new Warming(BATCH, e::call, e.reference(), () -> {
             e.ready();
             EXERCISES_PENDING.remove(e);
         }, null));
-        for (WeightMatrix m : todo) if (m.format instanceof LaneKernel) lanes.add(lanes(m));
-        WARMING.addAndGet(first.size() + lanes.size());
-        // Every format's dot and every exercise in turn, a turn each, so that C2 is asked for all of
-        // them at once (one after another, the last of a tiny model's kernels was ready after 5 s,
-        // three times as long); then the lanes, which only prompts of 16 tokens or more use.
+        for (WeightMatrix m : todo) if (m.format instanceof LaneKernel) later.add(lanes(m));
+        WARMING.addAndGet(first.size() + later.size());
+        // Every format's dot in turn, a turn each, so that C2 is asked for all of them at once (one
+        // after another, the last of a tiny model's kernels was ready after 5 s, three times as
+        // long); then the exercises, whose scalar twins cost a token far less than the formats'
+        // references do, and the lanes, which only prompts of 16 tokens or more use. Warmed with
+        // the dots, the exercises' own compiles, and those of the Vector API methods their early
+        // calls run, had delayed the dots' by a second.
         // A failure here is not the user's: the kernels are switched to all the same, and the one
         // line names it (a real call that fails the same way reports it where it happens).
         Thread.UncaughtExceptionHandler oneLine = (t, e) -> System.err.println("vecllama: kernel warm-up stopped: " + e);
@@ -105,7 +134,7 @@ public final class KernelWarmup {
             try {
                 untilAllFast(first, true);
             } finally {
-                untilAllFast(lanes, true);
+                untilAllFast(later, true);
             }
         });
     }
@@ -139,7 +168,10 @@ public final class KernelWarmup {
         int rows = rows(m);
         Activation a = activation(m, false);
         float[] out = new float[rows];
-        return new Warming(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows), () -> READY.add(f), m);
+        Runnable reference = () -> {
+            for (int r = 0; r < rows; r++) out[r] = f.dotReference(m.data, r * m.rowBytes, a, m.cols);
+        };
+        return new Warming(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows), reference, () -> READY.add(f), m);
     }
 
     private static Warming lanes(WeightMatrix m) {
@@ -150,8 +182,12 @@ public final class KernelWarmup {
         TokenLanes lanes = new TokenLanes();
         lanes.fill(group, 0, group.length);
         float[][] results = new float[group.length][rows];
+        // The lanes must beat what a group's tokens would otherwise take: a matvec each.
+        Runnable perToken = () -> {
+            for (int t = 0; t < group.length; t++) m.format.matvec(m.data, m.rowBytes, m.cols, group[t], results[t], 0, rows);
+        };
         return new Warming(Math.max(1, BATCH / group.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows),
-                () -> LANES_READY.add(m.format), m);
+                perToken, () -> LANES_READY.add(m.format), m);
     }
 
     private static int rows(WeightMatrix m) {
@@ -196,50 +232,69 @@ public final class KernelWarmup {
         }
     }
 
-    /** One kernel being warmed: its calls, how fast they have been, and what to do when they are fast. */
+    /**
+     * One kernel being warmed: its calls, how fast they have been, and what to do when they are fast.
+     * Settled speed alone does not say compiled: C1's code for a vector kernel is as steady as C2's,
+     * and 20 times slower. A kernel given up on in C1 was then called too rarely (a prompt's output
+     * projection: once) for its C2 compile ever to be asked for again, or it was asked for and
+     * dropped from C2's queue, crowded by the Vector API's own methods, as stale. So where the scalar twin is
+     * known, the calls count as fast only once a batch of them beats a batch of the twin's, timed
+     * every fourth turn.
+     */
     private static final class Warming {
         final int batch;
-        final Runnable call, done;
+        final Runnable call, reference, done;
         /** The model matrix the calls read, or null for an exercise on scratch data. */
         final WeightMatrix matrix;
         /** When its first turn began: the give-up clock runs from there. */
-        long start, best = Long.MAX_VALUE, calls;
-        int fastInARow;
+        long start, best = Long.MAX_VALUE, calls, referenceBest = Long.MAX_VALUE;
+        int fastInARow, turns;
 
-        Warming(int batch, Runnable call, Runnable done, WeightMatrix matrix) {
+        Warming(int batch, Runnable call, Runnable reference, Runnable done, WeightMatrix matrix) {
             this.batch = batch;
             this.call = call;
+            this.reference = reference;
             this.done = done;
             this.matrix = matrix;
         }
 
         /** One turn; true when this item is finished. */
         boolean step() {
-            long t0 = System.nanoTime(), t;
+            long t0 = System.nanoTime();
             if (calls == 0) start = t0;
-            int n = 0;
+            long perBatch;
             try {
-                // A turn is a batch of calls, or fewer when they are slow (interpreted, a batch of
-                // attention calls took over a second), so that no item holds up the others' turns.
-                do {
-                    call.run();
-                    n++;
-                    t = System.nanoTime() - t0;
-                } while (n < batch && t < TURN_NANOS);
+                if (reference != null && turns++ % 4 == 0) referenceBest = Math.min(referenceBest, perBatch(reference, new int[1]));
+                int[] n = new int[1];
+                perBatch = perBatch(call, n);
+                calls += n[0];
             } catch (IllegalStateException e) {
                 // A model closed (its file unmapped) before its kernels were warm leaves nothing to do.
                 if (matrix == null || matrix.data.scope().isAlive()) throw e;
                 return true;
             }
-            long perBatch = t * batch / n;
             best = Math.min(best, perBatch);
-            fastInARow = 2 * perBatch <= 3 * best ? fastInARow + 1 : 0;
-            calls += n;
+            fastInARow = 2 * perBatch <= 3 * best && best < referenceBest ? fastInARow + 1 : 0;
             // Past the give-up time an item still speeding up is given up on only at four times it:
             // warmed in turns, kernels were switched to while still interpreted, and a tiny model's
             // first 200 tokens took 3.2-3.5 s instead of 2.8-3.2 s.
             long warmed = t0 - start;
             return (fastInARow >= 5 && (calls >= 100L * batch || warmed > GIVE_UP_NANOS)) || warmed > 4 * GIVE_UP_NANOS;
+        }
+
+        /**
+         * Runs a batch of {@code r}, or fewer when they are slow (interpreted, a batch of attention
+         * calls took over a second), so that no item holds up the others' turns; returns the time a
+         * whole batch takes at that rate, the calls made in {@code n[0]}.
+         */
+        private long perBatch(Runnable r, int[] n) {
+            long t0 = System.nanoTime(), t;
+            do {
+                r.run();
+                n[0]++;
+                t = System.nanoTime() - t0;
+            } while (n[0] < batch && t < TURN_NANOS);
+            return t * batch / n[0];
         }
     }
 }

@@ -36,15 +36,8 @@ final class Attention {
     private static final VectorShuffle<Double> SWAP_PAIRS = VectorShuffle.fromOp(D, k -> (k ^ 2) % D.length());
     private static final VectorShuffle<Double> SWAP_NEIGHBOURS = VectorShuffle.fromOp(D, k -> (k ^ 1) % D.length());
 
-    /**
-     * Whether {@link #halfPrecision} is compiled: until then decode runs {@link #halfPrecisionReference},
-     * as the formats run their scalar references, since interpreted vector code is many times slower
-     * than scalar code. Both give the same floats (see halfPrecision).
-     */
-    static volatile boolean vectorReady;
-
     /** What the warm-up thread calls until halfPrecision is fast: a 64-wide head over 64 positions. */
-    static final KernelWarmup.Exercise EXERCISE = new KernelWarmup.Exercise() {
+    static final KernelWarmup.Switch EXERCISE = new KernelWarmup.Switch() {
         private static final int HD = 64, POSITIONS = 64;
         private final float[] keys = scratch(), values = scratch(), q = new float[HD], qh = new float[HD], acc = new float[HD], out = new float[HD];
 
@@ -60,15 +53,18 @@ final class Attention {
         }
 
         @Override
-        public void ready() {
-            vectorReady = true;
+        public Runnable reference() {
+            return () -> halfPrecisionReference(q, 0, keys, values, HD, 0, HD, POSITIONS - 1, 0.125f, qh, acc, out, 0);
         }
     };
 
-    /** {@link #halfPrecision} once it is compiled, its scalar reference before. */
+    /**
+     * {@link #halfPrecision} once it is compiled, its scalar reference before (the same floats):
+     * interpreted, vector code is many times slower than scalar code.
+     */
     static void decode(float[] q, int qo, float[] keys, float[] values, int stride, int kvo, int hd, int last,
                        float scale, float[] qh, float[] acc, float[] out, int oo) {
-        if (vectorReady) halfPrecision(q, qo, keys, values, stride, kvo, hd, last, scale, qh, acc, out, oo);
+        if (EXERCISE.on()) halfPrecision(q, qo, keys, values, stride, kvo, hd, last, scale, qh, acc, out, oo);
         else halfPrecisionReference(q, qo, keys, values, stride, kvo, hd, last, scale, qh, acc, out, oo);
     }
 

@@ -121,4 +121,34 @@ class KernelWarmupTest {
         assertEquals(1, failing.callsWhenReady);
         assertTrue(!KernelWarmup.warming(), "still warming after the failure");
     }
+
+    /**
+     * Steady but slower than its scalar twin (as C1's code for a vector kernel is) is not ready, even
+     * past the give-up time: only once the calls beat the twin's. Here calls take a millisecond
+     * for 2 s, then nothing; the twin takes 0.1 ms.
+     */
+    @Test
+    void aSteadyKernelSlowerThanItsReferenceIsNotReady() {
+        long fastFrom = System.nanoTime() + 2_000_000_000L;
+        Counting slowThenFast = new Counting() {
+            @Override
+            public void call() {
+                super.call();
+                if (System.nanoTime() < fastFrom) spin(1_000_000);
+            }
+
+            @Override
+            public Runnable reference() {
+                return () -> spin(100_000);
+            }
+        };
+        KernelWarmup.start(List.of(), slowThenFast);
+        KernelWarmup.await(List.of());
+        assertTrue(slowThenFast.readyAt > fastFrom, () -> "ready " + (fastFrom - slowThenFast.readyAt) / 1_000_000 + " ms before its calls beat the reference");
+    }
+
+    private static void spin(long nanos) {
+        long until = System.nanoTime() + nanos;
+        while (System.nanoTime() < until) Thread.onSpinWait();
+    }
 }

@@ -2,7 +2,9 @@ package dev.vecllama.quant;
 
 import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
+import dev.vecllama.activation.QuantizerChecks;
 import dev.vecllama.gguf.GGMLType;
+import dev.vecllama.kernel.SwigluChecks;
 import dev.vecllama.model.AttentionChecks;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -42,6 +44,8 @@ final class KernelChecks {
         NF4Checks.checkAll();
         checkHalfConversion();
         AttentionChecks.checkAll();
+        QuantizerChecks.checkAll();
+        SwigluChecks.checkAll();
     }
 
     /**
