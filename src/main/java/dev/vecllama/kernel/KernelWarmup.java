@@ -114,7 +114,7 @@ public final class KernelWarmup {
         EXERCISES_PENDING.addAll(extra);
         List<Warming> first = new ArrayList<>(), later = new ArrayList<>();
         for (WeightMatrix m : todo) first.add(dot(m));
-        for (Exercise e : extra) later.add(new Warming(BATCH, e::call, e.reference(), () -> {
+        for (Exercise e : extra) later.add(new Warming(BATCH, e::call, e.reference(), false, () -> {
             e.ready();
             EXERCISES_PENDING.remove(e);
         }, null));
@@ -171,7 +171,7 @@ public final class KernelWarmup {
         Runnable reference = () -> {
             for (int r = 0; r < rows; r++) out[r] = f.dotReference(m.data, r * m.rowBytes, a, m.cols);
         };
-        return new Warming(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows), reference, () -> READY.add(f), m);
+        return new Warming(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows), reference, false, () -> READY.add(f), m);
     }
 
     private static Warming lanes(WeightMatrix m) {
@@ -182,12 +182,17 @@ public final class KernelWarmup {
         TokenLanes lanes = new TokenLanes();
         lanes.fill(group, 0, group.length);
         float[][] results = new float[group.length][rows];
-        // The lanes must beat what a group's tokens would otherwise take: a matvec each.
+        // The lanes are timed against what a group's tokens would otherwise take, a matvec each, as
+        // the dots were warmed (a batch's 4-row groups take another order, Q4_K's dotQuad, not
+        // compiled yet: timed in C1, a cold reference is beaten by lanes in C1 too). Near it is
+        // enough (see Warming); on a few rows of a small model's matrix, with the set-up per call, the
+        // lanes of some formats are no faster, though they are on the model's whole matrices.
+        Activation single = activation(m, false);
         Runnable perToken = () -> {
-            for (int t = 0; t < group.length; t++) m.format.matvec(m.data, m.rowBytes, m.cols, group[t], results[t], 0, rows);
+            for (int t = 0; t < group.length; t++) m.format.matvec(m.data, m.rowBytes, m.cols, single, results[t], 0, rows);
         };
         return new Warming(Math.max(1, BATCH / group.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows),
-                perToken, () -> LANES_READY.add(m.format), m);
+                perToken, true, () -> LANES_READY.add(m.format), m);
     }
 
     private static int rows(WeightMatrix m) {
@@ -202,11 +207,12 @@ public final class KernelWarmup {
 
     /**
      * Gives each unfinished item a turn in turn until each has had enough calls for C2 to compile it
-     * (100 batches) and its last 5 turns all ran within 1.5x of its fastest (per call), or
-     * {@link #GIVE_UP_NANOS} has passed since it started and its speed has settled; each item's
-     * {@code done} runs when it finishes, or fails.
+     * (100 batches) and its last 5 turns all ran within 1.5x of its fastest (per call), faster than
+     * its reference, or {@link #GIVE_UP_NANOS} has passed since it started and its speed has settled
+     * there (for lanes: near their reference, see {@link Warming}); each item's {@code done} runs
+     * when it finishes, or fails.
      */
-    private static void untilAllFast(List<Warming> items, boolean counted) {
+    static void untilAllFast(List<Warming> items, boolean counted) {
         List<Warming> pending = new ArrayList<>(items);
         try {
             while (!pending.isEmpty()) {
@@ -239,21 +245,27 @@ public final class KernelWarmup {
      * projection: once) for its C2 compile ever to be asked for again, or it was asked for and
      * dropped from C2's queue, crowded by the Vector API's own methods, as stale. So where the scalar twin is
      * known, the calls count as fast only once a batch of them beats a batch of the twin's, timed
-     * every fourth turn.
+     * every fourth turn. A lane kernel's reference is the compiled matvec; steady within twice its
+     * time after 100 batches or twice the give-up time, the lanes are compiled (in C1 they would be
+     * many times slower), and finished. (A scalar twin may itself be in C1 still: near it says nothing.)
      */
-    private static final class Warming {
+    static final class Warming {
         final int batch;
-        final Runnable call, reference, done;
+        final Runnable call, reference;
+        /** Whether the reference is compiled vector code already, so that ending near it means compiled and no faster. */
+        final boolean referenceWarm;
+        final Runnable done;
         /** The model matrix the calls read, or null for an exercise on scratch data. */
         final WeightMatrix matrix;
         /** When its first turn began: the give-up clock runs from there. */
         long start, best = Long.MAX_VALUE, calls, referenceBest = Long.MAX_VALUE;
-        int fastInARow, turns;
+        int fastInARow, steadyInARow, turns;
 
-        Warming(int batch, Runnable call, Runnable reference, Runnable done, WeightMatrix matrix) {
+        Warming(int batch, Runnable call, Runnable reference, boolean referenceWarm, Runnable done, WeightMatrix matrix) {
             this.batch = batch;
             this.call = call;
             this.reference = reference;
+            this.referenceWarm = referenceWarm;
             this.done = done;
             this.matrix = matrix;
         }
@@ -274,12 +286,18 @@ public final class KernelWarmup {
                 return true;
             }
             best = Math.min(best, perBatch);
-            fastInARow = 2 * perBatch <= 3 * best && best < referenceBest ? fastInARow + 1 : 0;
+            boolean steady = 2 * perBatch <= 3 * best;
+            steadyInARow = steady ? steadyInARow + 1 : 0;
+            fastInARow = steady && best < referenceBest ? fastInARow + 1 : 0;
             // Past the give-up time an item still speeding up is given up on only at four times it:
             // warmed in turns, kernels were switched to while still interpreted, and a tiny model's
             // first 200 tokens took 3.2-3.5 s instead of 2.8-3.2 s.
             long warmed = t0 - start;
-            return (fastInARow >= 5 && (calls >= 100L * batch || warmed > GIVE_UP_NANOS)) || warmed > 4 * GIVE_UP_NANOS;
+            // Not until its whole C2 compile is likely through (the lanes' unpacking is compiled on its
+            // own: while it lagged, a tiny TQ1_0 model's lanes ran at half speed, steadily).
+            boolean noFaster = referenceWarm && steadyInARow >= 5 && best / 2 < referenceBest
+                    && (calls >= 100L * batch || warmed > 2 * GIVE_UP_NANOS);
+            return (fastInARow >= 5 && (calls >= 100L * batch || warmed > GIVE_UP_NANOS)) || noFaster || warmed > 4 * GIVE_UP_NANOS;
         }
 
         /**

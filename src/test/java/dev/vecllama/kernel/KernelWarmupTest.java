@@ -147,6 +147,22 @@ class KernelWarmupTest {
         assertTrue(slowThenFast.readyAt > fastFrom, () -> "ready " + (fastFrom - slowThenFast.readyAt) / 1_000_000 + " ms before its calls beat the reference");
     }
 
+    /**
+     * A lane kernel compiled but no faster than its compiled reference (a matvec per token, as
+     * Q6_K's on a few 256-wide rows): finished after 100 batches or twice the give-up time (1.5 s),
+     * not held until four times it.
+     */
+    @Test
+    void aSteadyKernelNearItsWarmReferenceFinishesEarly() {
+        long start = System.nanoTime();
+        long[] doneAt = new long[1];
+        KernelWarmup.Warming w = new KernelWarmup.Warming(200, () -> spin(150_000), () -> spin(100_000), true,
+                () -> doneAt[0] = System.nanoTime(), null);
+        KernelWarmup.untilAllFast(List.of(w), false);
+        long ms = (doneAt[0] - start) / 1_000_000;
+        assertTrue(ms < 4000, () -> "finished after " + ms + " ms");
+    }
+
     private static void spin(long nanos) {
         long until = System.nanoTime() + nanos;
         while (System.nanoTime() < until) Thread.onSpinWait();
