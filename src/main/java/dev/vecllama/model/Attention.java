@@ -183,27 +183,56 @@ final class Attention {
      */
     static void singlePrecision(float[] q, int qo, float[] keysT, int cs, float[] values, int stride, int kvo, int hd, int last,
                                 float scale, float[] scores, float[] out, int oo) {
-        int positions = last + 1;
+        int positions = last + 1, padded = padded(positions);
         FloatVector scaleV = FloatVector.broadcast(S, scale);
-        for (int p = 0; p < positions; p += LANES) {
+        // Four vectors of positions at a time: one fma chain is bound by the fma's latency, four are not.
+        int p = 0;
+        for (; p + 4 * LANES <= padded; p += 4 * LANES) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < hd; i++) {
+                FloatVector qi = FloatVector.broadcast(S, q[qo + i]);
+                int k = i * cs + p;
+                a0 = FloatVector.fromArray(S, keysT, k).fma(qi, a0);
+                a1 = FloatVector.fromArray(S, keysT, k + LANES).fma(qi, a1);
+                a2 = FloatVector.fromArray(S, keysT, k + 2 * LANES).fma(qi, a2);
+                a3 = FloatVector.fromArray(S, keysT, k + 3 * LANES).fma(qi, a3);
+            }
+            a0.mul(scaleV).intoArray(scores, p);
+            a1.mul(scaleV).intoArray(scores, p + LANES);
+            a2.mul(scaleV).intoArray(scores, p + 2 * LANES);
+            a3.mul(scaleV).intoArray(scores, p + 3 * LANES);
+        }
+        for (; p < positions; p += LANES) {
             FloatVector acc = FloatVector.zero(S);
             for (int i = 0; i < hd; i++) acc = FloatVector.fromArray(S, keysT, i * cs + p).fma(FloatVector.broadcast(S, q[qo + i]), acc);
             acc.mul(scaleV).intoArray(scores, p);
         }
         float max = Float.NEGATIVE_INFINITY;
-        for (int p = 0; p < positions; p++) max = Math.max(max, scores[p]);
+        for (p = 0; p < positions; p++) max = Math.max(max, scores[p]);
         float inv = 1f / Exp.libmExpfSum(scores, max, 0, positions);
-        for (int p = 0; p < positions; p++) scores[p] *= inv;
-        // Each output element is an fma chain over positions in order, held in a register per vector of elements.
-        int vecEnd = S.loopBound(hd);
-        for (int i = 0; i < vecEnd; i += LANES) {
+        for (p = 0; p < positions; p++) scores[p] *= inv;
+        // Each output element is an fma chain over positions in order, held in a register per vector
+        // of elements, two vectors at a time for two chains.
+        int vecEnd = S.loopBound(hd), i = 0;
+        for (; i + 2 * LANES <= vecEnd; i += 2 * LANES) {
+            FloatVector acc = FloatVector.zero(S), acc2 = acc;
+            for (p = 0; p < positions; p++) {
+                FloatVector w = FloatVector.broadcast(S, scores[p]);
+                int v = p * stride + kvo + i;
+                acc = FloatVector.fromArray(S, values, v).fma(w, acc);
+                acc2 = FloatVector.fromArray(S, values, v + LANES).fma(w, acc2);
+            }
+            acc.intoArray(out, oo + i);
+            acc2.intoArray(out, oo + i + LANES);
+        }
+        for (; i < vecEnd; i += LANES) {
             FloatVector acc = FloatVector.zero(S);
-            for (int p = 0; p < positions; p++) acc = FloatVector.fromArray(S, values, p * stride + kvo + i).fma(FloatVector.broadcast(S, scores[p]), acc);
+            for (p = 0; p < positions; p++) acc = FloatVector.fromArray(S, values, p * stride + kvo + i).fma(FloatVector.broadcast(S, scores[p]), acc);
             acc.intoArray(out, oo + i);
         }
-        for (int i = vecEnd; i < hd; i++) {
+        for (; i < hd; i++) {
             float acc = 0;
-            for (int p = 0; p < positions; p++) acc = Math.fma(values[p * stride + kvo + i], scores[p], acc);
+            for (p = 0; p < positions; p++) acc = Math.fma(values[p * stride + kvo + i], scores[p], acc);
             out[oo + i] = acc;
         }
     }

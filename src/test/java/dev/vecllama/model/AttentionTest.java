@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class AttentionTest {
     /** Head dimensions and positions, odd ones included, that both attentions are checked at. */
     static final int[][] HALF_CASES = {{32, 1}, {32, 200}, {16, 50}, {64, 100}, {40, 33}, {8, 5}, {128, 64}};
-    static final int[][] SINGLE_CASES = {{32, 1}, {32, 17}, {64, 100}, {40, 33}, {8, 5}, {128, 64}};
+    static final int[][] SINGLE_CASES = {{32, 1}, {32, 17}, {64, 100}, {40, 33}, {8, 5}, {128, 64}, {32, 200}, {48, 129}};
 
     static Stream<Arguments> halfCases() {
         return Arrays.stream(HALF_CASES).map(c -> Arguments.of(c[0], c[1]));
