@@ -109,8 +109,7 @@ public final class Activation {
             for (int j = 0; j < n / 32; j++) sums32[j] = sums[2 * j] + sums[2 * j + 1];
         }
         if (k == ActivationKind.Q8_0 || k == ActivationKind.Q8_K) {
-            if (ActivationQuantizer.VECTOR.on()) ActivationQuantizer.widenVector(q, n, wide, evens, odds);
-            else ActivationQuantizer.widenReference(q, n, wide, evens, odds);
+            ActivationQuantizer.widen(q, n, wide, evens, odds);
         }
         if (k == ActivationKind.Q8_K) {
             for (int run = 0; run < n / 32; run++) {

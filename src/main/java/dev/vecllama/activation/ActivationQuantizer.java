@@ -83,7 +83,6 @@ public final class ActivationQuantizer {
     }
 
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     /** Bytes for a float vector's lanes: a quarter of its width, but 64 bits at least (at 128 bits, half of them are stored). */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / 4)));
     private static final VectorMask<Byte> FLOAT_LANES = B.indexInRange(0, S.length());
@@ -129,7 +128,11 @@ public final class ActivationQuantizer {
         else quantizeQ8_KReference(x, n, q, scale, sums);
     }
 
-    /** {@code q·id} rounded half to even, for |q·id| at most 127 (and NaN to 0, as the scalar cast does). */
+    /**
+     * {@code x·id} rounded half to even, as Math.rint does while |x·id| is below 2^22 (a block's values
+     * against its absmax are at most 127). An infinite id (a subnormal absmax) gives ±∞ products,
+     * which convert to Integer.MAX_VALUE / MIN_VALUE as the scalar cast does, and NaN to 0.
+     */
     private static IntVector rounded(FloatVector x, float id) {
         return (IntVector) x.mul(id).add(ROUNDING).sub(ROUNDING).convert(VectorOperators.F2I, 0);
     }
@@ -176,6 +179,8 @@ public final class ActivationQuantizer {
             for (j = 0; j < 256; j += lanes) {
                 IntVector v = rounded(FloatVector.fromArray(S, x, o + j), iscale).min(127);
                 store(v, q, o + j);
+                // Lanes of Integer.MIN_VALUE (−∞ codes) store as 0 and add 0 mod 2^16, as the scalar
+                // bytes do: the short sums agree.
                 sum += v.reduceLanes(VectorOperators.ADD);
                 if ((j + lanes) % 16 == 0) {
                     sums[(o + j) / 16] = (short) sum;
@@ -186,13 +191,24 @@ public final class ActivationQuantizer {
         }
     }
 
+    /** The decode kernels' 16-bit forms of q, by the vector path once it is compiled. */
+    static void widen(byte[] q, int n, short[] wide, short[] evens, short[] odds) {
+        if (VECTOR.on()) widenVector(q, n, wide, evens, odds);
+        else widenReference(q, n, wide, evens, odds);
+    }
+
     /**
      * q widened to shorts, and its even and odd elements widened ({@link Activation#wide}, evens,
-     * odds) for the first n elements (n even).
+     * odds) for the first n elements; an odd n's last element has no pair and is only widened.
      */
     static void widenReference(byte[] q, int n, short[] wide, short[] evens, short[] odds) {
-        for (int i = 0; i < n; i++) wide[i] = q[i];
-        for (int i = 0; i + 1 < n; i += 2) {
+        widenScalar(q, 0, n, wide, evens, odds);
+    }
+
+    /** {@link #widenReference} from element {@code from} (even) on. */
+    private static void widenScalar(byte[] q, int from, int n, short[] wide, short[] evens, short[] odds) {
+        for (int i = from; i < n; i++) wide[i] = q[i];
+        for (int i = from; i + 1 < n; i += 2) {
             evens[i / 2] = q[i];
             odds[i / 2] = q[i + 1];
         }
@@ -212,10 +228,6 @@ public final class ActivationQuantizer {
             pairs.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).intoArray(evens, i / 2);
             pairs.lanewise(VectorOperators.ASHR, 8).intoArray(odds, i / 2);
         }
-        for (int k = i; k < n; k++) wide[k] = q[k];
-        for (; i + 1 < n; i += 2) {
-            evens[i / 2] = q[i];
-            odds[i / 2] = q[i + 1];
-        }
+        widenScalar(q, i, n, wide, evens, odds);
     }
 }

@@ -176,11 +176,14 @@ public final class Exp {
 
     /** The scalar reference of {@link #swigluVector}. */
     public static void swigluReference(float[] out, float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) out[i] = silu(gate[i]) * up[i];
+        swigluScalar(out, gate, up, 0, n);
+    }
+
+    private static void swigluScalar(float[] out, float[] gate, float[] up, int from, int to) {
+        for (int i = from; i < to; i++) out[i] = silu(gate[i]) * up[i];
     }
 
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
 
     /**
      * {@link #swigluReference}, a vector at a time, bit for bit: {@link #expf}'s operations lanewise,
@@ -194,7 +197,7 @@ public final class Exp {
             FloatVector x = FloatVector.fromArray(S, gate, i).neg();
             FloatVector m = x.fma(0x1.715476p+0f, 0x1.8p23f).sub(0x1.8p23f);
             if (m.abs().compare(VectorOperators.GT, 126f).anyTrue()) {
-                for (int j = i; j < i + S.length(); j++) out[j] = silu(gate[j]) * up[j];
+                swigluScalar(out, gate, up, i, i + S.length());
                 continue;
             }
             FloatVector minusM = m.neg();
@@ -207,6 +210,6 @@ public final class Exp {
             // x is −gate: silu(gate) = gate / (1 + e^−gate).
             x.neg().div(e.add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
         }
-        for (; i < n; i++) out[i] = silu(gate[i]) * up[i];
+        swigluScalar(out, gate, up, i, n);
     }
 }

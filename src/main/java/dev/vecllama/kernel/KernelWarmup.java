@@ -32,8 +32,9 @@ public final class KernelWarmup {
     private static final Set<WeightFormat> LANES_READY = ConcurrentHashMap.newKeySet();
     private static final Set<WeightFormat> STARTED = ConcurrentHashMap.newKeySet();
     /**
-     * A kernel that is not fast after this long is used as it is once its speed has settled (or
-     * after four times this long in any case). The warm-up thread competes with the model's own
+     * A kernel that is not fast after this long is used as it is once its speed has settled faster
+     * than its reference (lanes: near their compiled matvec, after twice this long at most), or
+     * after four times this long in any case. The warm-up thread competes with the model's own
      * threads for the cores, so it must not linger.
      */
     private static final long GIVE_UP_NANOS = 1_500_000_000L;
@@ -63,7 +64,7 @@ public final class KernelWarmup {
     }
 
     /**
-     * Vector code outside the weight formats (decode attention) that runs its scalar twin until the
+     * Vector code outside the weight formats (attention, SwiGLU, the activation quantizers) that runs its scalar twin until the
      * warm-up thread has exercised it. Implementations are singletons: each is warmed once per JVM.
      */
     public interface Exercise {
@@ -113,12 +114,13 @@ public final class KernelWarmup {
         if (todo.isEmpty() && extra.isEmpty()) return;
         EXERCISES_PENDING.addAll(extra);
         List<Warming> first = new ArrayList<>(), later = new ArrayList<>();
-        for (WeightMatrix m : todo) first.add(dot(m));
-        for (Exercise e : extra) later.add(new Warming(BATCH, e::call, e.reference(), false, () -> {
+        List<Warming> dots = todo.stream().map(KernelWarmup::dot).toList();
+        first.addAll(dots);
+        for (Exercise e : extra) later.add(new Warming(BATCH, e::call, e.reference(), null, () -> {
             e.ready();
             EXERCISES_PENDING.remove(e);
         }, null));
-        for (WeightMatrix m : todo) if (m.format instanceof LaneKernel) later.add(lanes(m));
+        for (int i = 0; i < todo.size(); i++) if (todo.get(i).format instanceof LaneKernel) later.add(lanes(todo.get(i), dots.get(i)));
         WARMING.addAndGet(first.size() + later.size());
         // Every format's dot in turn, a turn each, so that C2 is asked for all of them at once (one
         // after another, the last of a tiny model's kernels was ready after 5 s, three times as
@@ -142,8 +144,9 @@ public final class KernelWarmup {
     /** Warms {@code m}'s format up in the calling thread; for benchmarks and tests that want the vector path at once. */
     public static void warmNow(WeightMatrix m) {
         STARTED.add(m.format);
-        untilAllFast(List.of(dot(m)), false);
-        if (m.format instanceof LaneKernel) untilAllFast(List.of(lanes(m)), false);
+        Warming dot = dot(m);
+        untilAllFast(List.of(dot), false);
+        if (m.format instanceof LaneKernel) untilAllFast(List.of(lanes(m, dot)), false);
     }
 
     /**
@@ -171,10 +174,11 @@ public final class KernelWarmup {
         Runnable reference = () -> {
             for (int r = 0; r < rows; r++) out[r] = f.dotReference(m.data, r * m.rowBytes, a, m.cols);
         };
-        return new Warming(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows), reference, false, () -> READY.add(f), m);
+        return new Warming(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows), reference, null, () -> READY.add(f), m);
     }
 
-    private static Warming lanes(WeightMatrix m) {
+    /** The lanes of {@code m}'s format, whose dot was warmed as {@code dot} (finished before these start). */
+    private static Warming lanes(WeightMatrix m, Warming dot) {
         LaneKernel k = (LaneKernel) m.format;
         int rows = rows(m);
         Activation[] group = new Activation[TokenLanes.WIDTH];
@@ -192,7 +196,7 @@ public final class KernelWarmup {
             for (int t = 0; t < group.length; t++) m.format.matvec(m.data, m.rowBytes, m.cols, single, results[t], 0, rows);
         };
         return new Warming(Math.max(1, BATCH / group.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows),
-                perToken, true, () -> LANES_READY.add(m.format), m);
+                perToken, dot, () -> LANES_READY.add(m.format), m);
     }
 
     private static int rows(WeightMatrix m) {
@@ -232,6 +236,7 @@ public final class KernelWarmup {
     /** {@code counted}: the item is one of {@link #WARMING}'s. */
     private static void finish(Warming w, boolean counted) {
         try {
+            w.beat = w.best < w.referenceBest;
             w.done.run();
         } finally {
             if (counted) WARMING.decrementAndGet();
@@ -245,15 +250,22 @@ public final class KernelWarmup {
      * projection: once) for its C2 compile ever to be asked for again, or it was asked for and
      * dropped from C2's queue, crowded by the Vector API's own methods, as stale. So where the scalar twin is
      * known, the calls count as fast only once a batch of them beats a batch of the twin's, timed
-     * every fourth turn. A lane kernel's reference is the compiled matvec; steady within twice its
-     * time after 100 batches or twice the give-up time, the lanes are compiled (in C1 they would be
-     * many times slower), and finished. (A scalar twin may itself be in C1 still: near it says nothing.)
+     * every fourth turn. A lane kernel's reference is its format's matvec; if that was warmed past its
+     * own twin, steady within twice its time after 100 batches or twice the give-up time, the lanes are
+     * compiled (in C1 they would be many times slower), and finished. (A scalar twin may itself be in
+     * C1 still: near it says nothing.)
      */
     static final class Warming {
         final int batch;
         final Runnable call, reference;
-        /** Whether the reference is compiled vector code already, so that ending near it means compiled and no faster. */
-        final boolean referenceWarm;
+        /**
+         * For lanes, their matvec's own warm-up: if that beat its scalar twin, the matvec is C2's
+         * code, and steady near it means compiled and no faster. (Given up on at the 6 s cap, it may
+         * be C1's, and near it says nothing.) Null for the others.
+         */
+        final Warming referenceWarming;
+        /** Whether this item finished faster than its reference (or had none). */
+        boolean beat;
         final Runnable done;
         /** The model matrix the calls read, or null for an exercise on scratch data. */
         final WeightMatrix matrix;
@@ -261,11 +273,11 @@ public final class KernelWarmup {
         long start, best = Long.MAX_VALUE, calls, referenceBest = Long.MAX_VALUE;
         int fastInARow, steadyInARow, turns;
 
-        Warming(int batch, Runnable call, Runnable reference, boolean referenceWarm, Runnable done, WeightMatrix matrix) {
+        Warming(int batch, Runnable call, Runnable reference, Warming referenceWarming, Runnable done, WeightMatrix matrix) {
             this.batch = batch;
             this.call = call;
             this.reference = reference;
-            this.referenceWarm = referenceWarm;
+            this.referenceWarming = referenceWarming;
             this.done = done;
             this.matrix = matrix;
         }
@@ -289,13 +301,14 @@ public final class KernelWarmup {
             boolean steady = 2 * perBatch <= 3 * best;
             steadyInARow = steady ? steadyInARow + 1 : 0;
             fastInARow = steady && best < referenceBest ? fastInARow + 1 : 0;
-            // Past the give-up time an item still speeding up is given up on only at four times it:
+            // Past the give-up time an item still speeding up, or never faster than its reference, is
+            // given up on only at four times it:
             // warmed in turns, kernels were switched to while still interpreted, and a tiny model's
             // first 200 tokens took 3.2-3.5 s instead of 2.8-3.2 s.
             long warmed = t0 - start;
             // Not until its whole C2 compile is likely through (the lanes' unpacking is compiled on its
             // own: while it lagged, a tiny TQ1_0 model's lanes ran at half speed, steadily).
-            boolean noFaster = referenceWarm && steadyInARow >= 5 && best / 2 < referenceBest
+            boolean noFaster = referenceWarming != null && referenceWarming.beat && steadyInARow >= 5 && best / 2 < referenceBest
                     && (calls >= 100L * batch || warmed > 2 * GIVE_UP_NANOS);
             return (fastInARow >= 5 && (calls >= 100L * batch || warmed > GIVE_UP_NANOS)) || noFaster || warmed > 4 * GIVE_UP_NANOS;
         }
