@@ -34,7 +34,7 @@ public class AttentionBench {
     @Param({"128", "512"})
     public int positions;
 
-    private float[] keys, values, keysT, q, qh, acc, out, scores;
+    private float[] keys, values, keysT, q, qh, acc, out, scores, scores2, out2;
     private int cs;
 
     @Setup
@@ -55,7 +55,13 @@ public class AttentionBench {
         acc = new float[hd];
         out = new float[hd];
         scores = new float[cs];
+        scores2 = new float[cs];
+        q2 = new float[2 * hd];
+        for (int i = 0; i < 2 * hd; i++) q2[i] = (float) random.nextGaussian();
+        out2 = new float[2 * hd];
     }
+
+    private float[] q2;
 
     @Benchmark
     public float[] halfPrecision() {
@@ -73,5 +79,20 @@ public class AttentionBench {
     public float[] singlePrecision() {
         Attention.singlePrecision(q, 0, keysT, cs, values, hd, 0, hd, positions - 1, 0.125f, scores, out, 0);
         return out;
+    }
+
+    /** Two heads sharing a KV head, as a GQA model's batch attention runs them. */
+    @Benchmark
+    public float[] singlePrecisionPair() {
+        Attention.singlePrecisionPair(q2, 0, hd, keysT, cs, values, hd, 0, hd, positions - 1, 0.125f, scores, scores2, out2, 0, hd);
+        return out2;
+    }
+
+    /** The same two heads one after the other. */
+    @Benchmark
+    public float[] singlePrecisionTwice() {
+        Attention.singlePrecision(q2, 0, keysT, cs, values, hd, 0, hd, positions - 1, 0.125f, scores, out2, 0);
+        Attention.singlePrecision(q2, hd, keysT, cs, values, hd, 0, hd, positions - 1, 0.125f, scores2, out2, hd);
+        return out2;
     }
 }

@@ -183,6 +183,56 @@ final class Attention {
      */
     static void singlePrecision(float[] q, int qo, float[] keysT, int cs, float[] values, int stride, int kvo, int hd, int last,
                                 float scale, float[] scores, float[] out, int oo) {
+        softmax(q, qo, keysT, cs, hd, last, scale, scores);
+        // Each output element is an fma chain over positions in order, held in a register per vector
+        // of elements, two vectors at a time for two chains.
+        int positions = last + 1, vecEnd = S.loopBound(hd), i = 0;
+        for (; i + 2 * LANES <= vecEnd; i += 2 * LANES) {
+            FloatVector acc = FloatVector.zero(S), acc2 = acc;
+            for (int p = 0; p < positions; p++) {
+                FloatVector w = FloatVector.broadcast(S, scores[p]);
+                int v = p * stride + kvo + i;
+                acc = FloatVector.fromArray(S, values, v).fma(w, acc);
+                acc2 = FloatVector.fromArray(S, values, v + LANES).fma(w, acc2);
+            }
+            acc.intoArray(out, oo + i);
+            acc2.intoArray(out, oo + i + LANES);
+        }
+        weightedTail(values, stride, kvo, hd, positions, scores, out, oo, i);
+    }
+
+    /**
+     * {@link #singlePrecision} for two query heads of one token that share a KV head (at qo and qo2,
+     * into oo and oo2), bit for bit: each value vector loaded once feeds both heads' chains, four
+     * chains where one head has two.
+     */
+    static void singlePrecisionPair(float[] q, int qo, int qo2, float[] keysT, int cs, float[] values, int stride, int kvo, int hd, int last,
+                                    float scale, float[] scores, float[] scores2, float[] out, int oo, int oo2) {
+        softmax(q, qo, keysT, cs, hd, last, scale, scores);
+        softmax(q, qo2, keysT, cs, hd, last, scale, scores2);
+        int positions = last + 1, vecEnd = S.loopBound(hd), i = 0;
+        for (; i + 2 * LANES <= vecEnd; i += 2 * LANES) {
+            FloatVector a = FloatVector.zero(S), a2 = a, b = a, b2 = a;
+            for (int p = 0; p < positions; p++) {
+                FloatVector w = FloatVector.broadcast(S, scores[p]), w2 = FloatVector.broadcast(S, scores2[p]);
+                int v = p * stride + kvo + i;
+                FloatVector x = FloatVector.fromArray(S, values, v), x2 = FloatVector.fromArray(S, values, v + LANES);
+                a = x.fma(w, a);
+                a2 = x2.fma(w, a2);
+                b = x.fma(w2, b);
+                b2 = x2.fma(w2, b2);
+            }
+            a.intoArray(out, oo + i);
+            a2.intoArray(out, oo + i + LANES);
+            b.intoArray(out, oo2 + i);
+            b2.intoArray(out, oo2 + i + LANES);
+        }
+        weightedTail(values, stride, kvo, hd, positions, scores, out, oo, i);
+        weightedTail(values, stride, kvo, hd, positions, scores2, out, oo2, i);
+    }
+
+    /** The head's scores over positions 0 .. last into {@code scores}, softmaxed. */
+    private static void softmax(float[] q, int qo, float[] keysT, int cs, int hd, int last, float scale, float[] scores) {
         int positions = last + 1, padded = padded(positions);
         FloatVector scaleV = FloatVector.broadcast(S, scale);
         // Four vectors of positions at a time: one fma chain is bound by the fma's latency, four are not.
@@ -211,28 +261,18 @@ final class Attention {
         for (p = 0; p < positions; p++) max = Math.max(max, scores[p]);
         float inv = 1f / Exp.libmExpfSum(scores, max, 0, positions);
         for (p = 0; p < positions; p++) scores[p] *= inv;
-        // Each output element is an fma chain over positions in order, held in a register per vector
-        // of elements, two vectors at a time for two chains.
-        int vecEnd = S.loopBound(hd), i = 0;
-        for (; i + 2 * LANES <= vecEnd; i += 2 * LANES) {
-            FloatVector acc = FloatVector.zero(S), acc2 = acc;
-            for (p = 0; p < positions; p++) {
-                FloatVector w = FloatVector.broadcast(S, scores[p]);
-                int v = p * stride + kvo + i;
-                acc = FloatVector.fromArray(S, values, v).fma(w, acc);
-                acc2 = FloatVector.fromArray(S, values, v + LANES).fma(w, acc2);
-            }
-            acc.intoArray(out, oo + i);
-            acc2.intoArray(out, oo + i + LANES);
-        }
-        for (; i < vecEnd; i += LANES) {
+    }
+
+    /** Output elements i.. of a head: a last single vector, then the elements past the last whole vector. */
+    private static void weightedTail(float[] values, int stride, int kvo, int hd, int positions, float[] scores, float[] out, int oo, int i) {
+        for (; i < S.loopBound(hd); i += LANES) {
             FloatVector acc = FloatVector.zero(S);
-            for (p = 0; p < positions; p++) acc = FloatVector.fromArray(S, values, p * stride + kvo + i).fma(FloatVector.broadcast(S, scores[p]), acc);
+            for (int p = 0; p < positions; p++) acc = FloatVector.fromArray(S, values, p * stride + kvo + i).fma(FloatVector.broadcast(S, scores[p]), acc);
             acc.intoArray(out, oo + i);
         }
         for (; i < hd; i++) {
             float acc = 0;
-            for (p = 0; p < positions; p++) acc = Math.fma(values[p * stride + kvo + i], scores[p], acc);
+            for (int p = 0; p < positions; p++) acc = Math.fma(values[p * stride + kvo + i], scores[p], acc);
             out[oo + i] = acc;
         }
     }

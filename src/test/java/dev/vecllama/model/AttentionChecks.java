@@ -11,7 +11,10 @@ public final class AttentionChecks {
         AttentionTest attention = new AttentionTest();
         for (int[] c : AttentionTest.HALF_CASES) attention.halfPrecisionEqualsItsScalarOrder(c[0], c[1]);
         attention.halfPrecisionEqualsItsScalarOrderStepByStep();
-        for (int[] c : AttentionTest.SINGLE_CASES) attention.singlePrecisionEqualsItsScalarOrder(c[0], c[1]);
+        for (int[] c : AttentionTest.SINGLE_CASES) {
+            attention.singlePrecisionEqualsItsScalarOrder(c[0], c[1]);
+            attention.singlePrecisionPairEqualsTwoSingles(c[0], c[1]);
+        }
         new HalfRoundingTest().boundariesAndRandomFloats();
     }
 }

@@ -78,25 +78,38 @@ class AttentionTest {
         }
     }
 
+    /**
+     * Random keys and values for 2 KV heads (the second one used, at kvo = hd) over {@code positions}
+     * of a cache with room for more, its keys transposed, and {@code qHeads} random query heads.
+     */
+    private record SingleCase(int hd, int stride, int kvo, int cs, float[] keys, float[] values, float[] q, float[] keysT, float scale) {
+        static SingleCase of(int hd, int positions, int qHeads, long seed) {
+            Random rnd = new Random(seed);
+            int stride = 2 * hd, capacity = positions + 7;
+            float[] keys = new float[capacity * stride], values = new float[capacity * stride], q = new float[qHeads * hd];
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = (float) rnd.nextGaussian();
+                values[i] = (float) rnd.nextGaussian();
+            }
+            for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian() * 3;
+            int cs = Attention.padded(capacity);
+            float[] keysT = new float[hd * cs];
+            // Stale values past the last position, as a transposed cache holds from earlier batches.
+            java.util.Arrays.fill(keysT, Float.NaN);
+            Attention.transposeKeys(keys, stride, hd, hd, positions, keysT, cs);
+            return new SingleCase(hd, stride, hd, cs, keys, values, q, keysT, 1f / (float) Math.sqrt(hd));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("singleCases")
     void singlePrecisionEqualsItsScalarOrder(int hd, int positions) {
-        Random rnd = new Random(hd * 1000 + positions);
-        int kvHeads = 2, stride = kvHeads * hd, kvo = hd, capacity = positions + 7;
-        float[] keys = new float[capacity * stride], values = new float[capacity * stride], q = new float[3 * hd];
-        for (int i = 0; i < keys.length; i++) {
-            keys[i] = (float) rnd.nextGaussian();
-            values[i] = (float) rnd.nextGaussian();
-        }
-        for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian() * 3;
-        int cs = Attention.padded(capacity);
-        float[] keysT = new float[hd * cs];
-        // Stale values past the last position, as a transposed cache holds from earlier batches.
-        java.util.Arrays.fill(keysT, Float.NaN);
-        Attention.transposeKeys(keys, stride, kvo, hd, positions, keysT, cs);
-        float scale = 1f / (float) Math.sqrt(hd);
+        SingleCase c = SingleCase.of(hd, positions, 3, hd * 1000 + positions);
+        int stride = c.stride(), kvo = c.kvo();
+        float[] keys = c.keys(), values = c.values(), q = c.q();
+        float scale = c.scale();
         float[] out = new float[3 * hd];
-        Attention.singlePrecision(q, hd, keysT, cs, values, stride, kvo, hd, positions - 1, scale, new float[Attention.padded(capacity)], out, hd);
+        Attention.singlePrecision(q, hd, c.keysT(), c.cs(), values, stride, kvo, hd, positions - 1, scale, new float[c.cs()], out, hd);
 
         float[] scores = new float[positions];
         float max = Float.NEGATIVE_INFINITY;
@@ -116,6 +129,25 @@ class AttentionTest {
             float acc = 0;
             for (int p = 0; p < positions; p++) acc = Math.fma(values[p * stride + kvo + i], scores[p] * inv, acc);
             assertEquals(Float.floatToRawIntBits(acc), Float.floatToRawIntBits(out[hd + i]), "element " + i + ": " + out[hd + i] + " != " + acc);
+        }
+    }
+
+    /** Two heads sharing a KV head, at once, against each alone, bit for bit (stale NaNs in the scratch and the key rows' padding). */
+    @ParameterizedTest
+    @MethodSource("singleCases")
+    void singlePrecisionPairEqualsTwoSingles(int hd, int positions) {
+        SingleCase c = SingleCase.of(hd, positions, 4, hd * 7 + positions);
+        int last = positions - 1;
+        float[] want = new float[4 * hd], got = new float[4 * hd], scores = new float[c.cs()], scores2 = new float[c.cs()];
+        Attention.singlePrecision(c.q(), hd, c.keysT(), c.cs(), c.values(), c.stride(), c.kvo(), hd, last, c.scale(), scores, want, hd);
+        Attention.singlePrecision(c.q(), 2 * hd, c.keysT(), c.cs(), c.values(), c.stride(), c.kvo(), hd, last, c.scale(), scores, want, 2 * hd);
+        java.util.Arrays.fill(scores, Float.NaN);
+        java.util.Arrays.fill(scores2, Float.NaN);
+        Attention.singlePrecisionPair(c.q(), hd, 2 * hd, c.keysT(), c.cs(), c.values(), c.stride(), c.kvo(), hd, last, c.scale(),
+                scores, scores2, got, hd, 2 * hd);
+        for (int i = 0; i < want.length; i++) {
+            int at = i;
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), () -> "element " + at + ": " + got[at] + " != " + want[at]);
         }
     }
 }
