@@ -172,8 +172,12 @@ public final class ActivationQuantizer {
             }
             // The block's first element of largest magnitude, with its sign.
             int j = 0;
-            while (!FloatVector.fromArray(S, x, o + j).abs().eq(amax).anyTrue()) j += lanes;
-            float max = x[o + j + FloatVector.fromArray(S, x, o + j).abs().eq(amax).firstTrue()];
+            VectorMask<Float> at = FloatVector.fromArray(S, x, o).abs().eq(amax);
+            while (!at.anyTrue()) {
+                j += lanes;
+                at = FloatVector.fromArray(S, x, o + j).abs().eq(amax);
+            }
+            float max = x[o + j + at.firstTrue()];
             float iscale = -127f / max;
             int sum = 0;
             for (j = 0; j < 256; j += lanes) {

@@ -171,10 +171,8 @@ public final class KernelWarmup {
         int rows = rows(m);
         Activation a = activation(m, false);
         float[] out = new float[rows];
-        Runnable reference = () -> {
-            for (int r = 0; r < rows; r++) out[r] = f.dotReference(m.data, r * m.rowBytes, a, m.cols);
-        };
-        return new Warming(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows), reference, null, () -> READY.add(f), m);
+        return new Warming(BATCH, () -> f.matvec(m.data, m.rowBytes, m.cols, a, out, 0, rows),
+                () -> f.matvecReference(m.data, m.rowBytes, m.cols, a, out, 0, rows), null, () -> READY.add(f), m);
     }
 
     /** The lanes of {@code m}'s format, whose dot was warmed as {@code dot} (finished before these start). */
@@ -236,7 +234,6 @@ public final class KernelWarmup {
     /** {@code counted}: the item is one of {@link #WARMING}'s. */
     private static void finish(Warming w, boolean counted) {
         try {
-            w.beat = w.best < w.referenceBest;
             w.done.run();
         } finally {
             if (counted) WARMING.decrementAndGet();
@@ -264,8 +261,6 @@ public final class KernelWarmup {
          * be C1's, and near it says nothing.) Null for the others.
          */
         final Warming referenceWarming;
-        /** Whether this item finished faster than its reference (or had none). */
-        boolean beat;
         final Runnable done;
         /** The model matrix the calls read, or null for an exercise on scratch data. */
         final WeightMatrix matrix;
@@ -308,9 +303,14 @@ public final class KernelWarmup {
             long warmed = t0 - start;
             // Not until its whole C2 compile is likely through (the lanes' unpacking is compiled on its
             // own: while it lagged, a tiny TQ1_0 model's lanes ran at half speed, steadily).
-            boolean noFaster = referenceWarming != null && referenceWarming.beat && steadyInARow >= 5 && best / 2 < referenceBest
+            boolean noFaster = referenceWarming != null && referenceWarming.beatReference() && steadyInARow >= 5 && best / 2 < referenceBest
                     && (calls >= 100L * batch || warmed > 2 * GIVE_UP_NANOS);
             return (fastInARow >= 5 && (calls >= 100L * batch || warmed > GIVE_UP_NANOS)) || noFaster || warmed > 4 * GIVE_UP_NANOS;
+        }
+
+        /** Whether its fastest batch beat its reference's (true without one): once finished, whether it ended fast. */
+        boolean beatReference() {
+            return best < referenceBest;
         }
 
         /**

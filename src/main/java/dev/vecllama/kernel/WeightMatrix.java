@@ -55,9 +55,7 @@ public final class WeightMatrix {
             return;
         }
         if (!KernelWarmup.ready(format)) {
-            for (int t = t0; t < t1; t++) {
-                for (int r = r0; r < r1; r++) out[t][r] = format.dotReference(data, r * rowBytes, x[t], cols);
-            }
+            for (int t = t0; t < t1; t++) format.matvecReference(data, rowBytes, cols, x[t], out[t], r0, r1);
             return;
         }
         if (lanes != null && format instanceof LaneKernel k && KernelWarmup.lanesReady(format)) {

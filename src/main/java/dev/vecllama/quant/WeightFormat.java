@@ -40,6 +40,11 @@ public interface WeightFormat {
         for (int r = r0; r < r1; r++) out[r] = dot(w, r * rowBytes, a, cols);
     }
 
+    /** {@link #matvec} by {@link #dotReference}: what runs until the vector kernels are compiled. */
+    default void matvecReference(MemorySegment w, long rowBytes, int cols, Activation a, float[] out, int r0, int r1) {
+        for (int r = r0; r < r1; r++) out[r] = dotReference(w, r * rowBytes, a, cols);
+    }
+
     /** The implementation for a type, or a one-line error for types we cannot compute with. */
     static WeightFormat of(GGMLType t) {
         return Formats.of(t);
