@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class ThreadedMatmulBench {
-    @Param({"F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @Param({"F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "TQ2_0", "TQ1_0"})
     public String type;
 
     @Param({"1", "2"})

@@ -10,7 +10,11 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>The result is bit for bit what {@link WeightFormat#dot} gives each token: each lane performs the
  * same float operations in the same order. The integer sums of the int8 dot products are computed
- * with float FMAs instead, which is exact because every partial sum is an integer below 2^24.
+ * with float FMAs instead, which is exact because every partial sum is an integer below 2^24; or,
+ * where the weights are small integers (Q4_K's codes, the ternary codes), in 16-bit lanes that hold
+ * two elements of a token ({@link TokenLanes#matmulPairs}), one multiply and one add per pair of
+ * elements where an FMA takes one: 1B-shape prompt processing at one thread 1.4× (Q4_K_M) to 1.7×
+ * (TQ2_0) faster.
  */
 public interface LaneKernel {
     /**

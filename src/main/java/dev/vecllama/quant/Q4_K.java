@@ -49,8 +49,8 @@ public final class Q4_K implements RowKernel, LaneKernel {
     private static final int D = 0, DMIN = 2, SCALES = 4, QS = 16;
     private static final VectorSpecies<Integer> HEADER = IntVector.SPECIES_128;
     private static final ByteVector NIBBLE = ByteVector.broadcast(B8, (byte) 0x0F);
-    /** Per super-block constants {@link #unpackRow} keeps: d, dmin, the 8 minimums. */
-    private static final int CONSTANTS = 10;
+    /** Per super-block constants {@link #unpackCodes} keeps: d, dmin, the 8 minimums (from MINS), the 8 scales (from SUB_SCALES). */
+    private static final int CONSTANTS = 18, MINS = 2, SUB_SCALES = 10;
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -315,21 +315,23 @@ public final class Q4_K implements RowKernel, LaneKernel {
     }
 
     /**
-     * The 4-row gemm order only ({@link TokenLanes} holds nothing else). Per pair of sub-blocks, lane t sums its 64 products sc·q·a in four
-     * chains (exact: every partial sum is an integer of at most 2·63·32·15·127 < 2^24, so the order
-     * within the pair is free) and fma's the total and the pair's Σ m·(Σ a) into acc and accMin, as
-     * {@link #dot} does.
+     * The 4-row gemm order only ({@link TokenLanes} holds nothing else), on rows unpacked to their raw
+     * codes and narrowed to pairs ({@link TokenLanes#matmulPairs}). Per sub-block, each token's Σ q·a
+     * is summed in two 16-bit halves of 16 products each, at most 16·15·128 &lt; 2^15, one multiply and
+     * one add per pair of elements for a whole group (float FMAs did one element per operation). Per
+     * pair of sub-blocks, sc_j·S_j + sc_{j+1}·S_{j+1} is then formed in floats, exactly (below 2^23), and
+     * fma'd into acc, and the pair's Σ m·(Σ a) into accMin, as {@link #dot} does.
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmul(w, rowBytes, cols, cols / BLOCK, CONSTANTS, out, r0, r1, Q4_K::unpackRow, Q4_K::dotLanes);
+        x.matmulPairs(w, rowBytes, cols, cols / BLOCK, CONSTANTS, out, r0, r1, Q4_K::unpackCodes, Q4_K::pairLanes);
     }
 
     /**
-     * A row's weights as floats sc·q (exact integers, at most 63·15) into {@code wf[o ..]}; per
-     * super-block d, dmin and the 8 minimums into {@code c[oc + 10·b ..]}.
+     * A row's codes q (0..15) as floats into {@code wf[o ..]}; per super-block d, dmin, the 8 minimums
+     * and the 8 scales into {@code c[oc + 18·b ..]}.
      */
-    private static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] c, int oc) {
+    private static void unpackCodes(MemorySegment w, long off, int blocks, float[] wf, int o, float[] c, int oc) {
         for (int b = 0; b < blocks; b++) {
             long p = off + (long) b * BLOCK_BYTES;
             IntVector header = IntVector.fromMemorySegment(HEADER, w, p, ByteOrder.LITTLE_ENDIAN);
@@ -338,25 +340,41 @@ public final class Q4_K implements RowKernel, LaneKernel {
             int cb = oc + CONSTANTS * b;
             c[cb] = Float.float16ToFloat((short) dd);
             c[cb + 1] = Float.float16ToFloat((short) (dd >>> 16));
-            for (int j = 0; j < 8; j++) c[cb + 2 + j] = sub(m, j);
+            for (int j = 0; j < 8; j++) {
+                c[cb + MINS + j] = sub(m, j);
+                c[cb + SUB_SCALES + j] = sub(sc, j);
+            }
             for (int j = 0; j < 8; j += 2) {
-                FloatVector low = FloatVector.broadcast(F8, (float) sub(sc, j)), high = FloatVector.broadcast(F8, (float) sub(sc, j + 1));
                 int i = o + b * BLOCK + 32 * j;
                 for (int k = 0; k < 32; k += B8.length()) {
                     ByteVector q = ByteVector.fromMemorySegment(B8, w, p + QS + 16 * j + k, ByteOrder.LITTLE_ENDIAN);
-                    ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F8, 0)).mul(low).intoArray(wf, i + k);
-                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F8, 0)).mul(high).intoArray(wf, i + 32 + k);
+                    ((FloatVector) q.and(NIBBLE).convertShape(VectorOperators.B2F, F8, 0)).intoArray(wf, i + k);
+                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F8, 0)).intoArray(wf, i + 32 + k);
                 }
             }
         }
     }
 
-    /** Group g's tokens against the two unpacked rows. */
-    private static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
-        int blocks = n / BLOCK, width = TokenLanes.WIDTH;
-        float[] wf = x.rows, c = x.rowConstants, at = x.values, sums = x.sums;
+    /** {@link #dotPairLanes} and its results stored: the lane kernel. */
+    private static void pairLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
+        dotPairLanes(x, g, n);
+        x.storeRows(out, g, r, r2);
+    }
+
+    /**
+     * Group g's tokens against the two unpacked rows, each row's results left in {@code x.partials}
+     * (row r at 0, r2 at {@code WIDTH}) for {@link TokenLanes#storeRows}: stored here, the kernel passed
+     * C2's inlining budget and the stores fell to the Java fallback.
+     */
+    private static void dotPairLanes(TokenLanes x, int g, int n) {
+        VectorSpecies<Short> pairs = TokenLanes.PAIR_SHORTS;
+        int blocks = n / BLOCK, width = TokenLanes.WIDTH, half = n / 2;
+        int[] wp = x.rowPairs;
+        short[] ap = x.pairs;
+        float[] c = x.rowConstants, sums = x.sums;
         int v = g * n * width, u = g * (n / 32) * width;
         FloatVector zero = FloatVector.zero(FLOATS);
+        ShortVector none = ShortVector.zero(pairs);
         FloatVector acc = zero, accMin = zero, acc2 = zero, accMin2 = zero;
         for (int b = 0; b < blocks; b++) {
             FloatVector da = FloatVector.fromArray(FLOATS, x.scales, (g * blocks + b) * width);
@@ -364,35 +382,37 @@ public final class Q4_K implements RowKernel, LaneKernel {
             FloatVector d1 = FloatVector.broadcast(FLOATS, c[c1]).mul(da), dmin1 = FloatVector.broadcast(FLOATS, c[c1 + 1]).mul(da);
             FloatVector d2 = FloatVector.broadcast(FLOATS, c[c2]).mul(da), dmin2 = FloatVector.broadcast(FLOATS, c[c2 + 1]).mul(da);
             for (int j = 0; j < 8; j += 2) {
-                FloatVector s0 = zero, s1 = zero, s2 = zero, s3 = zero, t0 = zero, t1 = zero, t2 = zero, t3 = zero;
-                for (int i = b * BLOCK + 32 * j; i < b * BLOCK + 32 * j + 64; i += 4) {
-                    FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + i * width), x1 = FloatVector.fromArray(FLOATS, at, v + (i + 1) * width);
-                    FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (i + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (i + 3) * width);
-                    s0 = x0.fma(FloatVector.broadcast(FLOATS, wf[i]), s0);
-                    t0 = x0.fma(FloatVector.broadcast(FLOATS, wf[n + i]), t0);
-                    s1 = x1.fma(FloatVector.broadcast(FLOATS, wf[i + 1]), s1);
-                    t1 = x1.fma(FloatVector.broadcast(FLOATS, wf[n + i + 1]), t1);
-                    s2 = x2.fma(FloatVector.broadcast(FLOATS, wf[i + 2]), s2);
-                    t2 = x2.fma(FloatVector.broadcast(FLOATS, wf[n + i + 2]), t2);
-                    s3 = x3.fma(FloatVector.broadcast(FLOATS, wf[i + 3]), s3);
-                    t3 = x3.fma(FloatVector.broadcast(FLOATS, wf[n + i + 3]), t3);
+                // s: sub-block j of row r, s1: sub-block j + 1; t, t1 the same of row r2.
+                ShortVector s = none, s1 = none, t = none, t1 = none;
+                int k0 = (b * BLOCK + 32 * j) / 2;
+                for (int k = k0; k < k0 + 16; k++) {
+                    ShortVector x0 = ShortVector.fromArray(pairs, ap, v + 2 * k * width), x1 = ShortVector.fromArray(pairs, ap, v + 2 * (k + 16) * width);
+                    s = s.add(x0.mul(IntVector.broadcast(INTS, wp[k]).reinterpretAsShorts()));
+                    t = t.add(x0.mul(IntVector.broadcast(INTS, wp[half + k]).reinterpretAsShorts()));
+                    s1 = s1.add(x1.mul(IntVector.broadcast(INTS, wp[k + 16]).reinterpretAsShorts()));
+                    t1 = t1.add(x1.mul(IntVector.broadcast(INTS, wp[half + k + 16]).reinterpretAsShorts()));
                 }
+                // Per token, the two 16-bit halves of its int lane added: Σ q·a of each sub-block.
+                IntVector i = s.reinterpretAsInts(), i1 = s1.reinterpretAsInts(), i2 = t.reinterpretAsInts(), i3 = t1.reinterpretAsInts();
+                i = i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                i1 = i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                i2 = i2.lanewise(VectorOperators.ASHR, 16).add(i2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                i3 = i3.lanewise(VectorOperators.ASHR, 16).add(i3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                FloatVector f = ((FloatVector) i.convertShape(VectorOperators.I2F, FLOATS, 0)).mul(FloatVector.broadcast(FLOATS, c[c1 + SUB_SCALES + j]));
+                FloatVector f2 = ((FloatVector) i2.convertShape(VectorOperators.I2F, FLOATS, 0)).mul(FloatVector.broadcast(FLOATS, c[c2 + SUB_SCALES + j]));
+                f = ((FloatVector) i1.convertShape(VectorOperators.I2F, FLOATS, 0)).fma(FloatVector.broadcast(FLOATS, c[c1 + SUB_SCALES + j + 1]), f);
+                f2 = ((FloatVector) i3.convertShape(VectorOperators.I2F, FLOATS, 0)).fma(FloatVector.broadcast(FLOATS, c[c2 + SUB_SCALES + j + 1]), f2);
                 FloatVector y0 = FloatVector.fromArray(FLOATS, sums, u + (8 * b + j) * width);
                 FloatVector y1 = FloatVector.fromArray(FLOATS, sums, u + (8 * b + j + 1) * width);
-                FloatVector m1 = y0.mul(FloatVector.broadcast(FLOATS, c[c1 + 2 + j])).add(y1.mul(FloatVector.broadcast(FLOATS, c[c1 + 3 + j])));
-                FloatVector m2 = y0.mul(FloatVector.broadcast(FLOATS, c[c2 + 2 + j])).add(y1.mul(FloatVector.broadcast(FLOATS, c[c2 + 3 + j])));
-                acc = s0.add(s1).add(s2.add(s3)).fma(d1, acc);
+                FloatVector m1 = y0.mul(FloatVector.broadcast(FLOATS, c[c1 + MINS + j])).add(y1.mul(FloatVector.broadcast(FLOATS, c[c1 + MINS + j + 1])));
+                FloatVector m2 = y0.mul(FloatVector.broadcast(FLOATS, c[c2 + MINS + j])).add(y1.mul(FloatVector.broadcast(FLOATS, c[c2 + MINS + j + 1])));
+                acc = f.fma(d1, acc);
                 accMin = m1.fma(dmin1, accMin);
-                acc2 = t0.add(t1).add(t2.add(t3)).fma(d2, acc2);
+                acc2 = f2.fma(d2, acc2);
                 accMin2 = m2.fma(dmin2, accMin2);
             }
         }
         acc.sub(accMin).intoArray(x.partials, 0);
         acc2.sub(accMin2).intoArray(x.partials, width);
-        int first = x.first() + g * width;
-        for (int t = 0; t < width; t++) {
-            out[first + t][r] = x.partials[t];
-            out[first + t][r2] = x.partials[width + t];
-        }
     }
 }

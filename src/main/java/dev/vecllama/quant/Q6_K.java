@@ -246,7 +246,7 @@ public final class Q6_K implements RowKernel, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q6_K::unpackRow, (t, g, n, o, r, r2) -> dotLanes(t, g, n, o, r, r2, false));
+        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q6_K::unpackRow, Q6_K::dotLanes);
     }
 
     /** A row's weights as floats scale·(q − 32) (exact integers) into {@code wf[o ..]}, each super-block's d into {@code d[od ..]}. */
@@ -271,15 +271,13 @@ public final class Q6_K implements RowKernel, LaneKernel {
     }
 
     /**
-     * Group g's tokens against the two unpacked rows, for the formats with super-blocks of 256 and 8
-     * accumulators per row, accumulator l taking elements 4l .. 4l + 3 of each run of 32, with one d
-     * per super-block. {@code chunkSums}: the ternary formats' lane l also subtracts the activation's
-     * sum over run l (llama.cpp's way of applying their −1 offset).
+     * Group g's tokens against the two unpacked rows: 8 accumulators per row, accumulator l taking
+     * elements 4l .. 4l + 3 of each run of 32, with one d per super-block.
      */
-    static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2, boolean chunkSums) {
+    private static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
         int blocks = n / BLOCK, width = TokenLanes.WIDTH;
         float[] wf = x.rows, d = x.rowConstants, at = x.values;
-        int v = g * n * width, s = g * blocks * width, u = g * (n / 32) * width;
+        int v = g * n * width, s = g * blocks * width;
         FloatVector zero = FloatVector.zero(FLOATS);
         for (int l = 0; l < 8; l++) {
             FloatVector acc = zero, acc2 = zero;
@@ -298,14 +296,8 @@ public final class Q6_K implements RowKernel, LaneKernel {
                     q1 = x3.fma(FloatVector.broadcast(FLOATS, wf[n + k + 3]), q1);
                 }
                 FloatVector da = FloatVector.fromArray(FLOATS, x.scales, s + b * width);
-                FloatVector lane = p0.add(p1), lane2 = q0.add(q1);
-                if (chunkSums) {
-                    FloatVector sum = FloatVector.fromArray(FLOATS, x.sums, u + (8 * b + l) * width);
-                    lane = lane.sub(sum);
-                    lane2 = lane2.sub(sum);
-                }
-                acc = lane.fma(da.mul(FloatVector.broadcast(FLOATS, d[b])), acc);
-                acc2 = lane2.fma(da.mul(FloatVector.broadcast(FLOATS, d[blocks + b])), acc2);
+                acc = p0.add(p1).fma(da.mul(FloatVector.broadcast(FLOATS, d[b])), acc);
+                acc2 = q0.add(q1).fma(da.mul(FloatVector.broadcast(FLOATS, d[blocks + b])), acc2);
             }
             acc.intoArray(x.partials, l * width);
             acc2.intoArray(x.partials, (8 + l) * width);

@@ -149,7 +149,7 @@ public final class TQ1_0 extends Ternary implements RowKernel, LaneKernel {
     /** TQ2_0's lane kernel on each row unpacked into TQ2_0's form, bit for bit {@link #dot} per token. */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, TQ1_0::unpackRow, (t, g, n, o, r, r2) -> Q6_K.dotLanes(t, g, n, o, r, r2, true));
+        x.matmulPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, TQ1_0::unpackRow, Ternary::pairLanes);
     }
 
     private static void unpackRow(MemorySegment w, long off, int blocks, float[] wf, int o, float[] d, int od) {

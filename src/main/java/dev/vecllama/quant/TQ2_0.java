@@ -164,13 +164,10 @@ public final class TQ2_0 extends Ternary implements RowKernel, LaneKernel {
         return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
-    /**
-     * Lane t follows {@link #dot} for token t: Q6_K's lane kernel, which has the same 8 accumulators
-     * per row, given the codes as weights and the chunk sums to subtract (exact: at most 8·4·2·127 + 32·127).
-     */
+    /** Lane t follows {@link #dot} for token t: {@link Ternary#dotPairLanes} on the codes. */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, TQ2_0::unpackRow, (t, g, n, o, r, r2) -> Q6_K.dotLanes(t, g, n, o, r, r2, true));
+        x.matmulPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, TQ2_0::unpackRow, Ternary::pairLanes);
     }
 
     /** A row's codes (0, 1, 2) as floats into {@code wf[o ..]}, each block's d into {@code d[od ..]}. */

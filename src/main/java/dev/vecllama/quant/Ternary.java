@@ -132,6 +132,57 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
         return (s0 + s2) + (s1 + s3);
     }
 
+    /**
+     * The lane kernel of both formats, on rows unpacked to their codes (0, 1, 2) and narrowed to pairs
+     * ({@link TokenLanes#matmulPairs}): per block, lane l sums code·a over positions 4l .. 4l + 3 of the
+     * 8 chunks in 16-bit halves, 16 products of at most 2·128 each, one multiply and one add per pair of
+     * elements for a whole group of tokens (float FMAs did one element per operation). Then, per
+     * token, the two halves are added, chunk l's activation sum subtracted and the total fma'd with
+     * d_w·d_a: {@link #dotReference}'s lane, exactly. The 8 lanes of each row are left in
+     * {@code x.partials} for {@link TokenLanes#storeHsum8}, which the caller runs: inlined here, past
+     * C2's budget for this kernel, its vector reads were left to the Java fallback (a third of tiny
+     * models' prompt time).
+     */
+    static void dotPairLanes(TokenLanes x, int g, int n) {
+        VectorSpecies<Short> pairs = TokenLanes.PAIR_SHORTS;
+        VectorSpecies<Integer> ints = VectorMath.INTS;
+        VectorSpecies<Float> floats = VectorMath.FLOATS;
+        int blocks = n / BLOCK, width = TokenLanes.WIDTH, half = n / 2;
+        int[] wp = x.rowPairs;
+        short[] ap = x.pairs;
+        float[] d = x.rowConstants;
+        int v = g * n * width, s = g * blocks * width, u = g * (n / 32) * width;
+        ShortVector zero = ShortVector.zero(pairs);
+        for (int l = 0; l < 8; l++) {
+            FloatVector acc = FloatVector.zero(floats), acc2 = acc;
+            for (int b = 0; b < blocks; b++) {
+                ShortVector p0 = zero, p1 = zero, q0 = zero, q1 = zero;
+                for (int k = (b * BLOCK + 4 * l) / 2; k < (b + 1) * BLOCK / 2; k += CHUNK / 2) {
+                    ShortVector x0 = ShortVector.fromArray(pairs, ap, v + 2 * k * width), x1 = ShortVector.fromArray(pairs, ap, v + 2 * (k + 1) * width);
+                    p0 = p0.add(x0.mul(IntVector.broadcast(ints, wp[k]).reinterpretAsShorts()));
+                    q0 = q0.add(x0.mul(IntVector.broadcast(ints, wp[half + k]).reinterpretAsShorts()));
+                    p1 = p1.add(x1.mul(IntVector.broadcast(ints, wp[k + 1]).reinterpretAsShorts()));
+                    q1 = q1.add(x1.mul(IntVector.broadcast(ints, wp[half + k + 1]).reinterpretAsShorts()));
+                }
+                IntVector i1 = p0.add(p1).reinterpretAsInts(), i2 = q0.add(q1).reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                i2 = i2.lanewise(VectorOperators.ASHR, 16).add(i2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                FloatVector sum = FloatVector.fromArray(floats, x.sums, u + (8 * b + l) * width);
+                FloatVector da = FloatVector.fromArray(floats, x.scales, s + b * width);
+                acc = ((FloatVector) i1.convertShape(VectorOperators.I2F, floats, 0)).sub(sum).fma(da.mul(FloatVector.broadcast(floats, d[b])), acc);
+                acc2 = ((FloatVector) i2.convertShape(VectorOperators.I2F, floats, 0)).sub(sum).fma(da.mul(FloatVector.broadcast(floats, d[blocks + b])), acc2);
+            }
+            acc.intoArray(x.partials, l * width);
+            acc2.intoArray(x.partials, (8 + l) * width);
+        }
+    }
+
+    /** {@link #dotPairLanes} and its results stored: the lane kernel of both formats. */
+    static void pairLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
+        dotPairLanes(x, g, n);
+        x.storeHsum8(out, g, r, r2);
+    }
+
     /** {@code L} unsigned bytes at {@code off}, widened. */
     static ShortVector uint8(MemorySegment w, long off) {
         return (ShortVector) ByteVector.fromMemorySegment(BYTES, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);

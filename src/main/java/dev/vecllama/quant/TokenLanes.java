@@ -6,14 +6,19 @@ import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A tile of a batch's activations transposed for the {@link LaneKernel}s: the tokens come in groups
  * of {@link #WIDTH}, and within a group element i of token t sits at {@code i·WIDTH + t}, as a float:
  * the int8 value (exact in a float) for the Q8_0 and Q8_K forms, the rounded value for F16 and BF16.
- * Block scales and Q8_K's sums per 32 elements are laid out the same way. One per thread; the
- * arrays grow to the largest tile seen and are reused, together with the per-row scratch the kernels
- * unpack weights into.
+ * Block scales and Q8_K's sums per 32 elements are laid out the same way. Q8_K activations are also
+ * held as 16-bit pairs ({@link #pairs}) for the kernels whose products fit 16 bits. One per thread;
+ * the arrays grow to the largest tile seen and are reused, together with the per-row scratch the
+ * kernels unpack weights into.
  */
 public final class TokenLanes {
     /** Tokens per group: the lane count of the kernels' float vectors. */
@@ -22,6 +27,14 @@ public final class TokenLanes {
     float[] values = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
+    /**
+     * Q8_K only: elements 2k and 2k + 1 of token t side by side, at {@code ((g·n/2 + k)·WIDTH + t)·2}
+     * and + 1: one vector of {@link #PAIR_SHORTS} is a pair of elements for every token of a group, and
+     * a row's pair of weights, broadcast as one int, multiplies both at once.
+     */
+    short[] pairs = new short[0];
+    /** Two rows' integer weights as pairs in one int each (element 2k in the low half), for the pair kernels. */
+    int[] rowPairs = new int[0];
     /** Two rows' weights unpacked to floats, and their per-block constants, for the kernel running. */
     float[] rows = new float[0];
     float[] rowConstants = new float[0];
@@ -58,7 +71,10 @@ public final class TokenLanes {
         int blocks = n / kind.blockSize, subs = n / 32;
         values = grown(values, groups * n * WIDTH);
         if (int8) scales = grown(scales, groups * blocks * WIDTH);
-        if (kind == ActivationKind.Q8_K) sums = grown(sums, groups * subs * WIDTH);
+        if (kind == ActivationKind.Q8_K) {
+            sums = grown(sums, groups * subs * WIDTH);
+            if (pairs.length < groups * n * WIDTH) pairs = new short[groups * n * WIDTH];
+        }
         for (int g = 0; g < groups; g++) {
             for (int t = 0; t < WIDTH; t++) {
                 Activation a = x[first + g * WIDTH + t];
@@ -73,6 +89,11 @@ public final class TokenLanes {
                 if (kind == ActivationKind.Q8_K) {
                     int u = g * subs * WIDTH + t;
                     for (int j = 0; j < subs; j++) sums[u + j * WIDTH] = a.sums32[j];
+                    int p = g * n * WIDTH + 2 * t;
+                    for (int k = 0; k < n / 2; k++) {
+                        pairs[p + 2 * k * WIDTH] = a.q[2 * k];
+                        pairs[p + 2 * k * WIDTH + 1] = a.q[2 * k + 1];
+                    }
                 }
             }
         }
@@ -95,13 +116,41 @@ public final class TokenLanes {
      */
     void matmul(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                 RowUnpacker unpacker, GroupKernel kernel) {
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, false);
+    }
+
+    /**
+     * The same frame for the pair kernels: each row is unpacked to integer-valued floats as for the
+     * float kernels, then narrowed into {@link #rowPairs} (row r at 0, r2 at {@code cols / 2}).
+     */
+    void matmulPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
+                     RowUnpacker unpacker, GroupKernel kernel) {
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, true);
+    }
+
+    private void rows(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
+                      RowUnpacker unpacker, GroupKernel kernel, boolean narrow) {
         rows = grown(rows, 2 * cols);
         rowConstants = grown(rowConstants, 2 * blocks * constantsPerBlock);
+        if (narrow && rowPairs.length < cols) rowPairs = new int[cols];
         for (int r = r0; r < r1; r += 2) {
             int r2 = Math.min(r + 1, r1 - 1);
             unpacker.unpack(w, r * rowBytes, blocks, rows, 0, rowConstants, 0);
             unpacker.unpack(w, r2 * rowBytes, blocks, rows, cols, rowConstants, blocks * constantsPerBlock);
+            if (narrow) narrow(2 * cols);
             for (int g = 0; g < groups; g++) kernel.run(this, g, cols, out, r, r2);
+        }
+    }
+
+    /** Pair vectors' shorts: two elements of each of a group's tokens. */
+    static final VectorSpecies<Short> PAIR_SHORTS = VectorMath.SHORTS;
+    /** As many shorts as a float vector has lanes: its weights narrowed, read back as half as many ints of pairs. */
+    private static final VectorSpecies<Short> NARROWED = VectorSpecies.of(short.class, VectorShape.forBitSize(VectorMath.BITS / 2));
+
+    /** The first {@code count} (integer-valued) floats of {@link #rows} as 16-bit pairs into {@link #rowPairs}. */
+    private void narrow(int count) {
+        for (int i = 0; i < count; i += FLOATS.length()) {
+            ((ShortVector) FloatVector.fromArray(FLOATS, rows, i).convertShape(VectorOperators.F2S, NARROWED, 0)).reinterpretAsInts().intoArray(rowPairs, i / 2);
         }
     }
 
@@ -119,6 +168,15 @@ public final class TokenLanes {
             // Lanes leave through memory: lane(t) one at a time costs a shuffle each.
             s.intoArray(partials, 0);
             for (int t = 0; t < WIDTH; t++) out[first + t][row] = partials[t];
+        }
+    }
+
+    /** For the kernels that leave one result per token and row: stores {@code partials[0 ..]} as row r's and {@code partials[WIDTH ..]} as r2's. */
+    void storeRows(float[][] out, int g, int r, int r2) {
+        int first = this.first + g * WIDTH;
+        for (int t = 0; t < WIDTH; t++) {
+            out[first + t][r] = partials[t];
+            out[first + t][r2] = partials[WIDTH + t];
         }
     }
 

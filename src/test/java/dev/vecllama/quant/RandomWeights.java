@@ -37,6 +37,7 @@ public final class RandomWeights {
                     putF16(w, o + 2, scale(rnd));
                 }
                 case Q6_K -> putF16(w, o + 208, scale(rnd));
+                case TQ2_0, TQ1_0 -> putF16(w, o + t.typeSize - 2, scale(rnd));
                 default -> throw new IllegalArgumentException(t.toString());
             }
         }
