@@ -158,16 +158,21 @@ public final class TokenLanes {
      * For the kernels that keep 8 accumulators per row (llama.cpp's 8 float lanes, lane l of row h at
      * {@code partials[(8h + l)·WIDTH ..]}): folds them in {@link VectorMath#hsum8}'s order and stores
      * group g's results for rows r and r2.
+     *
+     * <p>Scalar on purpose: C2 does not inline it into the kernels that call it (their budget is spent),
+     * and compiled on its own it stayed in C1 for whole runs, where vector operations take the Java
+     * fallback: a 1.1B Q8_0 prompt spent an eighth of its time in that fallback. A few adds per token
+     * and row are nothing beside the kernel's two rows of products.
      */
     void storeHsum8(float[][] out, int g, int r, int r2) {
         int first = this.first + g * WIDTH;
+        float[] p = partials;
         for (int h = 0; h < 2; h++) {
-            int l = 8 * h * WIDTH, row = h == 0 ? r : r2;
-            FloatVector s = partial(l, 0).add(partial(l, 4)).add(partial(l, 2).add(partial(l, 6)))
-                    .add(partial(l, 1).add(partial(l, 5)).add(partial(l, 3).add(partial(l, 7))));
-            // Lanes leave through memory: lane(t) one at a time costs a shuffle each.
-            s.intoArray(partials, 0);
-            for (int t = 0; t < WIDTH; t++) out[first + t][row] = partials[t];
+            int row = h == 0 ? r : r2;
+            for (int t = 0, b = 8 * h * WIDTH; t < WIDTH; t++, b++) {
+                out[first + t][row] = VectorMath.hsum8(p[b], p[b + WIDTH], p[b + 2 * WIDTH], p[b + 3 * WIDTH],
+                        p[b + 4 * WIDTH], p[b + 5 * WIDTH], p[b + 6 * WIDTH], p[b + 7 * WIDTH]);
+            }
         }
     }
 
@@ -178,10 +183,6 @@ public final class TokenLanes {
             out[first + t][r] = partials[t];
             out[first + t][r2] = partials[WIDTH + t];
         }
-    }
-
-    private FloatVector partial(int base, int l) {
-        return FloatVector.fromArray(FLOATS, partials, base + l * WIDTH);
     }
 
     private static float[] grown(float[] a, int size) {

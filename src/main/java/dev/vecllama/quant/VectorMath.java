@@ -153,7 +153,7 @@ final class VectorMath {
         return hsum8(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]);
     }
 
-    private static float hsum8(float x0, float x1, float x2, float x3, float x4, float x5, float x6, float x7) {
+    static float hsum8(float x0, float x1, float x2, float x3, float x4, float x5, float x6, float x7) {
         float b0 = x0 + x4, b1 = x1 + x5, b2 = x2 + x6, b3 = x3 + x7;
         return (b0 + b2) + (b1 + b3);
     }
