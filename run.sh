@@ -38,6 +38,8 @@ exec 2> >(sed -u '1{/^WARNING: Using incubator modules/d}' >&2)
 # Peak RSS, tiny Q4_K_M: 200-token run 99-101 -> 94-96 MiB, bench -p 256 122-126 -> 118-121 MiB (F16:
 # 112-113 -> 108-111, 134-135 -> 131-133). Warm-up collects more often (bench -p 0: 700 -> 2100 pauses
 # of under 0.1 ms) but decode allocates nothing: tg64 and time to first token unchanged (2026-12-07).
+# A kernel left in the Vector API's Java fallback allocates on every call, and then collects three
+# times as often as with the default (README Speed: a 1.1B TQ1_0 prompt's 30,000 collections).
 exec "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.vecllama.quant.*::dot* -XX:CompileCommand=dontinline,dev.vecllama.quant.*::unpack* \
     -XX:Tier4BackEdgeThreshold=100000000 -XX:+UseSerialGC -Xms16m -Xmn2m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"
