@@ -32,23 +32,33 @@ final class HalfFloatDot {
      * ({@link Activation#halfScaled}), which makes every product the same float as the plain one.
      */
     static void dotRows(MemorySegment w, long offset, long rowBytes, float[] x, int n, boolean bf16, float[] out, int r0, int r1) {
-        for (int r = r0; r < r1; r++) {
-            long off = offset + r * rowBytes;
+        int d = RowKernel.pairDistance(r0, r1);
+        for (int r = r0; r < r0 + d; r++) {
+            int r2 = RowKernel.partner(r, d, r1);
+            long off = offset + r * rowBytes, off2 = offset + r2 * rowBytes;
             int i = 0;
             if (FLOATS.length() == LANES) {
                 // At 512 bits the 16 accumulators are one vector: half the operations per weight, which
                 // is what decode from memory is short of (each waits in the scheduler for its load).
-                FloatVector acc = FloatVector.zero(FLOATS);
-                for (; i + LANES <= n; i += LANES) acc = (bf16 ? Half.bf16s16(w, off + 2L * i) : Half.f16sScaled16(w, off + 2L * i)).fma(FloatVector.fromArray(FLOATS, x, i), acc);
-                FloatVector folded = acc.add(acc.rearrange(UPPER_HALF));
-                out[r] = VectorMath.hsum8((FloatVector) folded.reinterpretShape(F8, 0)) + tail(w, off, x, i, n, bf16, !bf16);
-            } else {
-                FloatVector lo = FloatVector.zero(F8), hi = FloatVector.zero(F8);
+                FloatVector acc = FloatVector.zero(FLOATS), acc2 = acc;
                 for (; i + LANES <= n; i += LANES) {
-                    lo = load(w, off + 2L * i, bf16).fma(FloatVector.fromArray(F8, x, i), lo);
-                    hi = load(w, off + 2L * (i + 8), bf16).fma(FloatVector.fromArray(F8, x, i + 8), hi);
+                    FloatVector xi = FloatVector.fromArray(FLOATS, x, i);
+                    acc = (bf16 ? Half.bf16s16(w, off + 2L * i) : Half.f16sScaled16(w, off + 2L * i)).fma(xi, acc);
+                    acc2 = (bf16 ? Half.bf16s16(w, off2 + 2L * i) : Half.f16sScaled16(w, off2 + 2L * i)).fma(xi, acc2);
+                }
+                out[r] = VectorMath.hsum8((FloatVector) acc.add(acc.rearrange(UPPER_HALF)).reinterpretShape(F8, 0)) + tail(w, off, x, i, n, bf16, !bf16);
+                out[r2] = VectorMath.hsum8((FloatVector) acc2.add(acc2.rearrange(UPPER_HALF)).reinterpretShape(F8, 0)) + tail(w, off2, x, i, n, bf16, !bf16);
+            } else {
+                FloatVector lo = FloatVector.zero(F8), hi = lo, lo2 = lo, hi2 = lo;
+                for (; i + LANES <= n; i += LANES) {
+                    FloatVector xlo = FloatVector.fromArray(F8, x, i), xhi = FloatVector.fromArray(F8, x, i + 8);
+                    lo = load(w, off + 2L * i, bf16).fma(xlo, lo);
+                    hi = load(w, off + 2L * (i + 8), bf16).fma(xhi, hi);
+                    lo2 = load(w, off2 + 2L * i, bf16).fma(xlo, lo2);
+                    hi2 = load(w, off2 + 2L * (i + 8), bf16).fma(xhi, hi2);
                 }
                 out[r] = VectorMath.hsum8(lo.add(hi)) + tail(w, off, x, i, n, bf16, !bf16);
+                out[r2] = VectorMath.hsum8(lo2.add(hi2)) + tail(w, off2, x, i, n, bf16, !bf16);
             }
         }
     }

@@ -90,22 +90,26 @@ public final class Q4_0 implements RowKernel, LaneKernel {
 
     @Override
     public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
-        for (int r = r0; r < r1; r++) {
-            FloatVector acc = FloatVector.zero(F8);
-            for (int b = 0; b < n / BLOCK; b++) {
-                long o = offset + r * rowBytes + (long) b * BLOCK_BYTES;
+        int d = RowKernel.pairDistance(r0, r1);
+        for (int r = r0; r < r0 + d; r++) {
+            int r2 = RowKernel.partner(r, d, r1);
+            long o = offset + r * rowBytes, o2 = offset + r2 * rowBytes;
+            FloatVector acc = FloatVector.zero(F8), acc2 = acc;
+            for (int b = 0; b < n / BLOCK; b++, o += BLOCK_BYTES, o2 += BLOCK_BYTES) {
                 int i = b * BLOCK;
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ShortVector x = ShortVector.fromArray(SHORTS, a.wide, i), x16 = ShortVector.fromArray(SHORTS, a.wide, i + 16);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o2 + QS, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
                 // Lane k: element k (low nibble) and element k + 16 (high nibble), each (q − 8)·a within 8·127.
-                ShortVector p = v.and(LOW_NIBBLE).sub(EIGHT).mul(ShortVector.fromArray(SHORTS, a.wide, i))
-                        .add(v.lanewise(VectorOperators.LSHR, 4).sub(EIGHT).mul(ShortVector.fromArray(SHORTS, a.wide, i + 16)));
+                ShortVector p = v.and(LOW_NIBBLE).sub(EIGHT).mul(x).add(v.lanewise(VectorOperators.LSHR, 4).sub(EIGHT).mul(x16));
+                ShortVector p2 = v2.and(LOW_NIBBLE).sub(EIGHT).mul(x).add(v2.lanewise(VectorOperators.LSHR, 4).sub(EIGHT).mul(x16));
                 acc = VectorMath.toFloat8(VectorMath.pairSum8(p)).fma(FloatVector.broadcast(F8, Half.f16Head(w, o) * a.scale[b]), acc);
+                acc2 = VectorMath.toFloat8(VectorMath.pairSum8(p2)).fma(FloatVector.broadcast(F8, Half.f16Head(w, o2) * a.scale[b]), acc2);
             }
             out[r] = VectorMath.hsum8(acc);
+            out[r2] = VectorMath.hsum8(acc2);
         }
     }
-
 
     /** Accumulator m of a block takes elements 2m, 2m + 1, 2m + 16, 2m + 17 (see the class comment). */
     private static final int[] LANE_ORDER = java.util.stream.IntStream.range(0, BLOCK).map(i -> 2 * (i / 4) + (i & 1) + 16 * ((i / 2) & 1)).toArray();

@@ -71,15 +71,22 @@ public final class Q8_0 implements RowKernel, LaneKernel {
 
     @Override
     public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
-        for (int r = r0; r < r1; r++) {
-            FloatVector acc = FloatVector.zero(F8);
-            for (int b = 0; b < n / BLOCK; b++) {
-                long o = offset + r * rowBytes + (long) b * BLOCK_BYTES;
+        int d = RowKernel.pairDistance(r0, r1);
+        for (int r = r0; r < r0 + d; r++) {
+            int r2 = RowKernel.partner(r, d, r1);
+            long o = offset + r * rowBytes, o2 = offset + r2 * rowBytes;
+            FloatVector acc = FloatVector.zero(F8), acc2 = acc;
+            for (int b = 0; b < n / BLOCK; b++, o += BLOCK_BYTES, o2 += BLOCK_BYTES) {
+                int k = b * BLOCK / 2;
                 ShortVector q = ShortVector.fromMemorySegment(S16, w, o + QS, ByteOrder.LITTLE_ENDIAN);
-                IntVector isum = VectorMath.quadSums(VectorMath.evenInt8(q), VectorMath.oddInt8(q), a.evens, a.odds, b * BLOCK / 2);
+                ShortVector q2 = ShortVector.fromMemorySegment(S16, w, o2 + QS, ByteOrder.LITTLE_ENDIAN);
+                IntVector isum = VectorMath.quadSums(VectorMath.evenInt8(q), VectorMath.oddInt8(q), a.evens, a.odds, k);
+                IntVector isum2 = VectorMath.quadSums(VectorMath.evenInt8(q2), VectorMath.oddInt8(q2), a.evens, a.odds, k);
                 acc = VectorMath.toFloat8(isum).fma(FloatVector.broadcast(F8, Half.f16Head(w, o) * a.scale[b]), acc);
+                acc2 = VectorMath.toFloat8(isum2).fma(FloatVector.broadcast(F8, Half.f16Head(w, o2) * a.scale[b]), acc2);
             }
             out[r] = VectorMath.hsum8(acc);
+            out[r2] = VectorMath.hsum8(acc2);
         }
     }
 

@@ -219,18 +219,22 @@ final class KernelChecks {
     }
 
     /**
-     * matvec over rows 1 .. rows − 2 only: the same values as over all rows (the row kernels
-     * address each row from the matrix start), and nothing written outside the range.
+     * matvec over rows 1 .. rows − 2 and over rows 0 .. rows − 2 only (an odd and an even count, for
+     * kernels that pair rows): the same values as over all rows (the row kernels address each row
+     * from the matrix start), and nothing written outside the range.
      */
     static void checkSubrange(WeightFormat f, MemorySegment w, long rowBytes, int rows, int n, Activation a, float[] all, String what) {
         if (rows < 3) return;
-        float[] part = new float[rows];
-        java.util.Arrays.fill(part, Float.NaN);
-        f.matvec(w, rowBytes, n, a, part, 1, rows - 1);
         String id = f.type() + " n=" + n + " (" + what + ", " + VectorMath.BITS + " bits)";
-        if (!Float.isNaN(part[0]) || !Float.isNaN(part[rows - 1])) throw new AssertionError(id + ": matvec of rows 1.." + (rows - 2) + " wrote outside them");
-        for (int r = 1; r < rows - 1; r++) {
-            if (part[r] != all[r]) throw new AssertionError(id + ": matvec of rows 1.." + (rows - 2) + " gave row " + r + " " + part[r] + " != " + all[r]);
+        for (int r0 = 0; r0 < 2; r0++) {
+            int r1 = rows - 1;
+            float[] part = new float[rows];
+            java.util.Arrays.fill(part, Float.NaN);
+            f.matvec(w, rowBytes, n, a, part, r0, r1);
+            if ((r0 > 0 && !Float.isNaN(part[0])) || !Float.isNaN(part[r1])) throw new AssertionError(id + ": matvec of rows " + r0 + ".." + (r1 - 1) + " wrote outside them");
+            for (int r = r0; r < r1; r++) {
+                if (part[r] != all[r]) throw new AssertionError(id + ": matvec of rows " + r0 + ".." + (r1 - 1) + " gave row " + r + " " + part[r] + " != " + all[r]);
+            }
         }
     }
 
