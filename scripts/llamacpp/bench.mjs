@@ -132,19 +132,20 @@ const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
 const sd = (a) => { const m = mean(a); return a.length > 1 ? Math.sqrt(a.reduce((x, y) => x + (y - m) ** 2, 0) / (a.length - 1)) : 0; };
 
 // warm-up (like llama-bench: one full prompt run and one single-token gen)
-clearKv(); await testPrompt(nPP);
+// BENCH_PP=0 or BENCH_TG=0 leaves that test out, as llama-bench's -p 0 / -n 0 do.
+if (nPP > 0) { clearKv(); await testPrompt(nPP); }
 clearKv(); await testGen(1);
 
 const perfBefore = await perfEval();
 const ppTs = [], tgTs = [];
 let tgWallMs = 0;
 const tt0 = threadTimes(), pc0 = procCpuS(), w0 = now();
-for (let r = 0; r < reps; r++) {
+for (let r = 0; r < reps && nPP > 0; r++) {
     clearKv();
     let t0 = now(); await testPrompt(nPP); let t1 = now();
     ppTs.push(nPP / (ms(t0, t1) / 1000));
 }
-for (let r = 0; r < reps; r++) {
+for (let r = 0; r < reps && nTG > 0; r++) {
     clearKv();
     let t0 = now(); await testGen(nTG); let t1 = now();
     tgWallMs += ms(t0, t1);
@@ -182,7 +183,7 @@ if (perfBefore && perfAfter && perfAfter.runs > perfBefore.runs) {
         `tg from llama.cpp-internal time alone: ${(1000 / perTokInside).toFixed(0)} t/s)`;
 }
 
-const fmt = (a) => `${mean(a).toFixed(2)} ± ${sd(a).toFixed(2)}`;
+const fmt = (a) => a.length ? `${mean(a).toFixed(2)} ± ${sd(a).toFixed(2)}` : "—";
 const name = path.basename(modelPath).replace(/\.gguf$/, "");
 console.log(`| model | threads | pp${nPP} | tg${nTG} |`);
 console.log(`|---|---|---|---|`);
