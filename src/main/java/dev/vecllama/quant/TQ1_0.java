@@ -33,6 +33,7 @@ public final class TQ1_0 extends Ternary implements RowKernel, LaneKernel {
 
     private static final ShortVector THREE = ShortVector.broadcast(SHORTS, (short) 3);
     private static final ShortVector LOW_BYTE = ShortVector.broadcast(SHORTS, (short) 0xFF);
+    private static final ShortVector POW3_4 = ShortVector.broadcast(SHORTS, (short) 81);
     /** Lane j of the block's last 16 bytes (qh at 10..13, d at 14, 15) → qh[j mod 4]. */
     private static final VectorShuffle<Byte> QH_LANES = VectorShuffle.fromOp(ByteVector.SPECIES_128, j -> 10 + j % 4);
     /** 3^(p / 4) for position 16 + p: qh[p mod 4]'s trit p / 4. */
@@ -158,14 +159,6 @@ public final class TQ1_0 extends Ternary implements RowKernel, LaneKernel {
         TQ2_0.unpackRow(codes, 0, blocks, wf, o, d, od);
     }
 
-    /**
-     * {@code codes} with the trit at the top of {@code times3} (bits 8, 9 of a byte times 3) as its 2-bit
-     * field c: one shift and one blend, the blend also dropping the remainder the shift brings along.
-     */
-    private static ShortVector place(ShortVector codes, ShortVector times3, int c) {
-        return codes.lanewise(VectorOperators.BITWISE_BLEND, times3.lanewise(VectorOperators.LSHR, 8 - 2 * c), ShortVector.broadcast(SHORTS, (short) (3 << 2 * c)));
-    }
-
     private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);
 
     private static MemorySegment scratch(long bytes) {
@@ -183,6 +176,44 @@ public final class TQ1_0 extends Ternary implements RowKernel, LaneKernel {
      * 1, 3 (second halves); the second half of chunk 7 is in qh.
      */
     static void unpackAsTQ2_0(MemorySegment w, long offset, MemorySegment dst, int n) {
+        // Two compilation roots (unpack* is not inlined, see run.sh) that call nothing but the Vector
+        // API. As one method, C2 now and then compiled the second run's blends as calls (to a helper
+        // of ours, or with the helper written out, to the Vector API's own methods), and those ran in
+        // the Vector API's Java fallback for the rest of the process: about one process in seven
+        // prefilled a 1.1B TQ1_0 prompt at 38-44 tok/s instead of 60-80, with 30,000 young
+        // collections instead of 3,000 (2 in 6 with the helper written out; none in 22 split).
+        unpackFirstRun(w, offset, dst, n);
+        unpackSecondRun(w, offset, dst, n);
+    }
+
+    /**
+     * TQ2_0's first run, chunks 0..3: trits 0..3 of qs[m]. Each trit, times 3, has its value in bits 8
+     * and 9; one shift puts it at its 2-bit field c and one blend keeps just that field.
+     */
+    private static void unpackFirstRun(MemorySegment w, long offset, MemorySegment dst, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = offset + (long) b * BLOCK_BYTES, t = (long) b * TQ2_0.BLOCK_BYTES;
+            for (int p = 0; p < CHUNK; p += L) {
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS + p, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ShortVector low = ShortVector.zero(SHORTS);
+                for (int c = 0; c < 4; c++) {
+                    ShortVector q3 = q.mul(THREE);
+                    low = low.lanewise(VectorOperators.BITWISE_BLEND, q3.lanewise(VectorOperators.LSHR, 8 - 2 * c), ShortVector.broadcast(SHORTS, (short) (3 << 2 * c)));
+                    q = q3.and(LOW_BYTE);
+                }
+                ((ByteVector) low.convertShape(VectorOperators.S2B, BYTES, 0)).intoMemorySegment(dst, t + p, ByteOrder.LITTLE_ENDIAN);
+            }
+        }
+    }
+
+    /**
+     * TQ2_0's second run and d: chunk 4 from qs (its trits 0..3 stepped over at once, q·3^4 mod 256
+     * being what four steps of ·3 mod 256 leave), then chunks 5..7 from the tail's trits and qh, each
+     * blended into its field as in {@link #unpackFirstRun}; a trit that belongs to the other half is
+     * skipped.
+     */
+    private static void unpackSecondRun(MemorySegment w, long offset, MemorySegment dst, int n) {
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES, t = (long) b * TQ2_0.BLOCK_BYTES;
             // The block's last 16 bytes in one vector read (scalar reads from the mapped file cost
@@ -194,28 +225,19 @@ public final class TQ1_0 extends Ternary implements RowKernel, LaneKernel {
                 int m = p % 16;
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS + p, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                ShortVector low = ShortVector.zero(SHORTS);
-                for (int c = 0; c < 4; c++) {
-                    ShortVector q3 = q.mul(THREE);
-                    low = place(low, q3, c);
-                    q = q3.and(LOW_BYTE);
-                }
-                ((ByteVector) low.convertShape(VectorOperators.S2B, BYTES, 0)).intoMemorySegment(dst, t + p, ByteOrder.LITTLE_ENDIAN);
-                // Second run: chunk 4 from qs, then chunks 5..7 from the tail's trits (and qh), each
-                // shifted into place; a trit that belongs to the other half is skipped.
-                ShortVector up = q.mul(THREE).lanewise(VectorOperators.LSHR, 8);
+                ShortVector up = q.mul(POW3_4).and(LOW_BYTE).mul(THREE).lanewise(VectorOperators.LSHR, 8);
                 ShortVector r = (ShortVector) ByteVector.fromMemorySegment(BYTES, w, o + QS_TAIL + m, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
                 int skip = p / 16;
                 for (int k = 0; k < 5; k++) {
                     ShortVector r3 = r.mul(THREE);
-                    int chunk = 5 + k / 2;
-                    if (k % 2 == skip) up = place(up, r3, chunk - 4);
+                    int field = 1 + k / 2;
+                    if (k % 2 == skip) up = up.lanewise(VectorOperators.BITWISE_BLEND, r3.lanewise(VectorOperators.LSHR, 8 - 2 * field), ShortVector.broadcast(SHORTS, (short) (3 << 2 * field)));
                     r = r3.and(LOW_BYTE);
                 }
                 if (skip == 1) {
-                    ShortVector qh = qhRepeated.mul(ShortVector.fromArray(SHORTS, QH_POW3, m)).and(LOW_BYTE);
-                    up = place(up, qh.mul(THREE), 3);
+                    ShortVector qh3 = qhRepeated.mul(ShortVector.fromArray(SHORTS, QH_POW3, m)).and(LOW_BYTE).mul(THREE);
+                    up = up.lanewise(VectorOperators.BITWISE_BLEND, qh3.lanewise(VectorOperators.LSHR, 2), ShortVector.broadcast(SHORTS, (short) (3 << 6)));
                 }
                 ((ByteVector) up.convertShape(VectorOperators.S2B, BYTES, 0)).intoMemorySegment(dst, t + CHUNK + p, ByteOrder.LITTLE_ENDIAN);
             }
