@@ -16,11 +16,13 @@ interface RowKernel extends WeightFormat {
     void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1);
 
     /**
-     * The kernels take their rows two at a time, row r with row r + {@code pairDistance}: two
-     * independent accumulator chains, each activation load shared, and two sequential streams
-     * through memory. On this kind of machine (Zen 4 under KVM) one core streams two far-apart
-     * sequential runs at 31–34 GB/s, one run at 27–29 GB/s, but rows r and r + 1 read side by side
-     * at 9–11 GB/s: the prefetcher of each stream then runs into the rows the other has read.
+     * The kernels that decode from memory faster than one stream allows (F16, BF16, Q8_0, Q4_0) take
+     * their rows two at a time, row r with row r + {@code pairDistance}: two independent accumulator
+     * chains, each activation load shared, and two sequential streams through memory. On this kind of
+     * machine (Zen 4 under KVM) one core streams two far-apart sequential runs at 31–34 GB/s, one run
+     * at 27–29 GB/s, but rows r and r + 1 read side by side at 9–11 GB/s: the prefetcher of each
+     * stream then runs into the rows the other has read. The K-quant and ternary kernels, bound by
+     * their operations, ran slower paired and take one row at a time.
      */
     static int pairDistance(int r0, int r1) {
         return (r1 - r0 + 1) / 2;
