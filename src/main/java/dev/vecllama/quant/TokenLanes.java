@@ -38,7 +38,7 @@ public final class TokenLanes {
     /** Two rows' weights unpacked to floats, and their per-block constants, for the kernel running. */
     float[] rows = new float[0];
     float[] rowConstants = new float[0];
-    /** A kernel's per-lane partial results for two rows (up to 16 accumulators each), before its final sum. */
+    /** A kernel's per-lane partial results, before its final sum: two rows of up to 16 accumulators, or two groups' two rows of 8. */
     final float[] partials = new float[32 * WIDTH];
     private int first;
     int groups;
@@ -105,7 +105,10 @@ public final class TokenLanes {
         void unpack(MemorySegment w, long off, int blocks, float[] wf, int o, float[] c, int oc);
     }
 
-    /** Runs group g's tokens against rows r and r2, unpacked at {@code rows[0 ..]} and {@code rows[cols ..]}, into {@code out}. */
+    /**
+     * Runs group g's tokens against rows r and r2, unpacked at {@code rows[0 ..]} and {@code rows[cols ..]},
+     * into {@code out}; in the frame {@link #matmulGroupPairs}, group g + 1's too where there is one.
+     */
     interface GroupKernel {
         void run(TokenLanes x, int g, int cols, float[][] out, int r, int r2);
     }
@@ -116,7 +119,13 @@ public final class TokenLanes {
      */
     void matmul(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                 RowUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, false);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, false, 1);
+    }
+
+    /** The same frame with the kernel called for every other group, to take two groups at a time. */
+    void matmulGroupPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
+                          RowUnpacker unpacker, GroupKernel kernel) {
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, false, 2);
     }
 
     /**
@@ -125,11 +134,11 @@ public final class TokenLanes {
      */
     void matmulPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                      RowUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, true);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, true, 1);
     }
 
     private void rows(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                      RowUnpacker unpacker, GroupKernel kernel, boolean narrow) {
+                      RowUnpacker unpacker, GroupKernel kernel, boolean narrow, int groupStep) {
         rows = grown(rows, 2 * cols);
         rowConstants = grown(rowConstants, 2 * blocks * constantsPerBlock);
         if (narrow && rowPairs.length < cols) rowPairs = new int[cols];
@@ -138,7 +147,7 @@ public final class TokenLanes {
             unpacker.unpack(w, r * rowBytes, blocks, rows, 0, rowConstants, 0);
             unpacker.unpack(w, r2 * rowBytes, blocks, rows, cols, rowConstants, blocks * constantsPerBlock);
             if (narrow) narrow(2 * cols);
-            for (int g = 0; g < groups; g++) kernel.run(this, g, cols, out, r, r2);
+            for (int g = 0; g < groups; g += groupStep) kernel.run(this, g, cols, out, r, r2);
         }
     }
 
@@ -165,11 +174,16 @@ public final class TokenLanes {
      * and row are nothing beside the kernel's two rows of products.
      */
     void storeHsum8(float[][] out, int g, int r, int r2) {
+        storeHsum8(out, g, r, r2, 0);
+    }
+
+    /** {@link #storeHsum8} of the 16 accumulators at {@code partials[from ..]}. */
+    void storeHsum8(float[][] out, int g, int r, int r2, int from) {
         int first = this.first + g * WIDTH;
         float[] p = partials;
         for (int h = 0; h < 2; h++) {
             int row = h == 0 ? r : r2;
-            for (int t = 0, b = 8 * h * WIDTH; t < WIDTH; t++, b++) {
+            for (int t = 0, b = from + 8 * h * WIDTH; t < WIDTH; t++, b++) {
                 out[first + t][row] = VectorMath.hsum8(p[b], p[b + WIDTH], p[b + 2 * WIDTH], p[b + 3 * WIDTH],
                         p[b + 4 * WIDTH], p[b + 5 * WIDTH], p[b + 6 * WIDTH], p[b + 7 * WIDTH]);
             }

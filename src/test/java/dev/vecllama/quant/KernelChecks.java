@@ -98,12 +98,13 @@ final class KernelChecks {
 
     /**
      * The lane kernel of {@code f} against its dot for every token it takes, on each of the matrices
-     * {@code ws} (rows × n): random, ±127 and +127 activations, an odd row range, and a batch whose complete
+     * {@code ws} (rows × n): random, ±127 and +127 activations, an odd row range, three groups of tokens
+     * (the kernels that take two groups at a time then take one alone too), and a batch whose complete
      * groups of 4 end inside a lane group, where the lanes must stop.
      */
     static void compareLanes(WeightFormat f, int n, int rows, Random rnd, MemorySegment... ws) {
         LaneKernel k = (LaneKernel) f;
-        int width = TokenLanes.WIDTH, tokens = 2 * width + 3;
+        int width = TokenLanes.WIDTH, tokens = 3 * width + 3;
         long rowBytes = f.rowBytes(n);
         Activation[] x = new Activation[tokens];
         for (int i = 0; i < tokens; i++) {
@@ -113,7 +114,7 @@ final class KernelChecks {
             x[i].prepare(f.activationKind(), i < tokens - 3);
         }
         TokenLanes lanes = new TokenLanes();
-        if (lanes.fill(x, 0, tokens) != 2 * width) throw new AssertionError(f.type() + ": lanes took " + lanes.tokens() + " of " + tokens + " tokens");
+        if (lanes.fill(x, 0, tokens) != 3 * width) throw new AssertionError(f.type() + ": lanes took " + lanes.tokens() + " of " + tokens + " tokens");
         for (MemorySegment w : ws) {
             float[][] out = new float[tokens][rows];
             k.matmul(w, rowBytes, n, lanes, out, 1, rows);
