@@ -246,7 +246,13 @@ public final class Q6_K implements RowKernel, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmul(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q6_K::unpackRow, Q6_K::dotLanes);
+        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q6_K::unpackRow, Q6_K::lanes);
+    }
+
+    /** The lane kernel for {@link TokenLanes#matmulGroupPairs}: two groups together where there are two. */
+    private static void lanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
+        if (g + 1 < x.groups) dotLanePairs(x, g, n, out, r, r2);
+        else dotLanes(x, g, n, out, r, r2);
     }
 
     /** A row's weights as floats scale·(q − 32) (exact integers) into {@code wf[o ..]}, each super-block's d into {@code d[od ..]}. */
@@ -303,5 +309,54 @@ public final class Q6_K implements RowKernel, LaneKernel {
             acc2.intoArray(x.partials, (8 + l) * width);
         }
         x.storeHsum8(out, g, r, r2);
+    }
+
+    /**
+     * {@link #dotLanes} for groups g and g + 1 at once, each weight broadcast serving both groups' token
+     * vectors, as {@link Q8_0#dotLanePairs} does for the same reason. One chain per row and group: the
+     * integer-valued sums are exact in any order.
+     */
+    private static void dotLanePairs(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
+        int blocks = n / BLOCK, width = TokenLanes.WIDTH;
+        float[] wf = x.rows, d = x.rowConstants, at = x.values;
+        int v = g * n * width, s = g * blocks * width, v2 = v + n * width, s2 = s + blocks * width;
+        FloatVector zero = FloatVector.zero(FLOATS);
+        for (int l = 0; l < 8; l++) {
+            // acc, acc2: rows r and r2 against group g; acc3, acc4: against group g + 1.
+            FloatVector acc = zero, acc2 = zero, acc3 = zero, acc4 = zero;
+            for (int b = 0; b < blocks; b++) {
+                FloatVector p = zero, q = zero, p2 = zero, q2 = zero;
+                for (int k = b * BLOCK + 4 * l; k < (b + 1) * BLOCK; k += 32) {
+                    FloatVector w0 = FloatVector.broadcast(FLOATS, wf[k]), u0 = FloatVector.broadcast(FLOATS, wf[n + k]);
+                    FloatVector w1 = FloatVector.broadcast(FLOATS, wf[k + 1]), u1 = FloatVector.broadcast(FLOATS, wf[n + k + 1]);
+                    FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + k * width), x1 = FloatVector.fromArray(FLOATS, at, v + (k + 1) * width);
+                    FloatVector y0 = FloatVector.fromArray(FLOATS, at, v2 + k * width), y1 = FloatVector.fromArray(FLOATS, at, v2 + (k + 1) * width);
+                    p = x1.fma(w1, x0.fma(w0, p));
+                    q = x1.fma(u1, x0.fma(u0, q));
+                    p2 = y1.fma(w1, y0.fma(w0, p2));
+                    q2 = y1.fma(u1, y0.fma(u0, q2));
+                    FloatVector w2 = FloatVector.broadcast(FLOATS, wf[k + 2]), u2 = FloatVector.broadcast(FLOATS, wf[n + k + 2]);
+                    FloatVector w3 = FloatVector.broadcast(FLOATS, wf[k + 3]), u3 = FloatVector.broadcast(FLOATS, wf[n + k + 3]);
+                    FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (k + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (k + 3) * width);
+                    FloatVector y2 = FloatVector.fromArray(FLOATS, at, v2 + (k + 2) * width), y3 = FloatVector.fromArray(FLOATS, at, v2 + (k + 3) * width);
+                    p = x3.fma(w3, x2.fma(w2, p));
+                    q = x3.fma(u3, x2.fma(u2, q));
+                    p2 = y3.fma(w3, y2.fma(w2, p2));
+                    q2 = y3.fma(u3, y2.fma(u2, q2));
+                }
+                FloatVector da = FloatVector.fromArray(FLOATS, x.scales, s + b * width), db = FloatVector.fromArray(FLOATS, x.scales, s2 + b * width);
+                FloatVector dw = FloatVector.broadcast(FLOATS, d[b]), dw2 = FloatVector.broadcast(FLOATS, d[blocks + b]);
+                acc = p.fma(da.mul(dw), acc);
+                acc2 = q.fma(da.mul(dw2), acc2);
+                acc3 = p2.fma(db.mul(dw), acc3);
+                acc4 = q2.fma(db.mul(dw2), acc4);
+            }
+            acc.intoArray(x.partials, l * width);
+            acc2.intoArray(x.partials, (8 + l) * width);
+            acc3.intoArray(x.partials, (16 + l) * width);
+            acc4.intoArray(x.partials, (24 + l) * width);
+        }
+        x.storeHsum8(out, g, r, r2, 0);
+        x.storeHsum8(out, g + 1, r, r2, 16 * width);
     }
 }
