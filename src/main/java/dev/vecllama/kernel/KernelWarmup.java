@@ -179,21 +179,23 @@ public final class KernelWarmup {
     private static Warming lanes(WeightMatrix m, Warming dot) {
         LaneKernel k = (LaneKernel) m.format;
         int rows = rows(m);
-        Activation[] group = new Activation[TokenLanes.WIDTH];
-        Arrays.fill(group, activation(m, true));
+        // Three groups of tokens: the kernels that take two groups at a time (Q8_0, Q4_0, Q6_K) then
+        // warm both their paths, the pair and the lone group at an odd end.
+        Activation[] batch = new Activation[3 * TokenLanes.WIDTH];
+        Arrays.fill(batch, activation(m, true));
         TokenLanes lanes = new TokenLanes();
-        lanes.fill(group, 0, group.length);
-        float[][] results = new float[group.length][rows];
-        // The lanes are timed against what a group's tokens would otherwise take, a matvec each, as
+        lanes.fill(batch, 0, batch.length);
+        float[][] results = new float[batch.length][rows];
+        // The lanes are timed against what a batch's tokens would otherwise take, a matvec each, as
         // the dots were warmed (a batch's 4-row groups take another order, Q4_K's dotQuad, not
         // compiled yet: timed in C1, a cold reference is beaten by lanes in C1 too). Near it is
         // enough (see Warming); on a few rows of a small model's matrix, with the set-up per call, the
         // lanes of some formats are no faster, though they are on the model's whole matrices.
         Activation single = activation(m, false);
         Runnable perToken = () -> {
-            for (int t = 0; t < group.length; t++) m.format.matvec(m.data, m.rowBytes, m.cols, single, results[t], 0, rows);
+            for (int t = 0; t < batch.length; t++) m.format.matvec(m.data, m.rowBytes, m.cols, single, results[t], 0, rows);
         };
-        return new Warming(Math.max(1, BATCH / group.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows),
+        return new Warming(Math.max(1, BATCH / batch.length), () -> k.matmul(m.data, m.rowBytes, m.cols, lanes, results, 0, rows),
                 perToken, dot, () -> LANES_READY.add(m.format), m);
     }
 
