@@ -246,13 +246,7 @@ public final class Q6_K implements RowKernel, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q6_K::unpackRow, Q6_K::lanes);
-    }
-
-    /** The lane kernel for {@link TokenLanes#matmulGroupPairs}: two groups together where there are two. */
-    private static void lanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
-        if (g + 1 < x.groups) dotLanePairs(x, g, n, out, r, r2);
-        else dotLanes(x, g, n, out, r, r2);
+        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q6_K::unpackRow, Q6_K::dotLanePairs, Q6_K::dotLanes);
     }
 
     /** A row's weights as floats scale·(q − 32) (exact integers) into {@code wf[o ..]}, each super-block's d into {@code d[od ..]}. */

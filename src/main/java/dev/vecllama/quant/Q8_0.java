@@ -96,16 +96,8 @@ public final class Q8_0 implements RowKernel, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0::unpackRow, (t, g, n, o, r, r2) -> lanes(t, g, n, o, r, r2, IN_ORDER));
-    }
-
-    /**
-     * The lane kernel for the frame {@link TokenLanes#matmulGroupPairs}: groups g and g + 1 together
-     * where there are two, the one group alone at an odd end.
-     */
-    static void lanes(TokenLanes x, int g, int n, float[][] out, int r, int r2, int[] order) {
-        if (g + 1 < x.groups) dotLanePairs(x, g, n, out, r, r2, order);
-        else dotLanes(x, g, n, out, r, r2, order);
+        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0::unpackRow,
+                (t, g, n, o, r, r2) -> dotLanePairs(t, g, n, o, r, r2, IN_ORDER), (t, g, n, o, r, r2) -> dotLanes(t, g, n, o, r, r2, IN_ORDER));
     }
 
     /** A row's weights as floats into {@code wf[o ..]}, its block scales into {@code d[od ..]}. */

@@ -107,7 +107,7 @@ public final class TokenLanes {
 
     /**
      * Runs group g's tokens against rows r and r2, unpacked at {@code rows[0 ..]} and {@code rows[cols ..]},
-     * into {@code out}; in the frame {@link #matmulGroupPairs}, group g + 1's too where there is one.
+     * into {@code out}; as the pair kernel of {@link #matmulGroupPairs}, group g + 1's too.
      */
     interface GroupKernel {
         void run(TokenLanes x, int g, int cols, float[][] out, int r, int r2);
@@ -119,13 +119,13 @@ public final class TokenLanes {
      */
     void matmul(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                 RowUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, false, 1);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, kernel, false);
     }
 
-    /** The same frame with the kernel called for every other group, to take two groups at a time. */
+    /** The same frame with groups taken two at a time by {@code pairs}, a lone group at an odd end by {@code kernel}. */
     void matmulGroupPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                          RowUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, false, 2);
+                          RowUnpacker unpacker, GroupKernel pairs, GroupKernel kernel) {
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, pairs, kernel, false);
     }
 
     /**
@@ -134,11 +134,11 @@ public final class TokenLanes {
      */
     void matmulPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                      RowUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, kernel, true, 1);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, kernel, true);
     }
 
     private void rows(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                      RowUnpacker unpacker, GroupKernel kernel, boolean narrow, int groupStep) {
+                      RowUnpacker unpacker, GroupKernel pairs, GroupKernel kernel, boolean narrow) {
         rows = grown(rows, 2 * cols);
         rowConstants = grown(rowConstants, 2 * blocks * constantsPerBlock);
         if (narrow && rowPairs.length < cols) rowPairs = new int[cols];
@@ -147,7 +147,9 @@ public final class TokenLanes {
             unpacker.unpack(w, r * rowBytes, blocks, rows, 0, rowConstants, 0);
             unpacker.unpack(w, r2 * rowBytes, blocks, rows, cols, rowConstants, blocks * constantsPerBlock);
             if (narrow) narrow(2 * cols);
-            for (int g = 0; g < groups; g += groupStep) kernel.run(this, g, cols, out, r, r2);
+            int g = 0;
+            if (pairs != null) for (; g + 1 < groups; g += 2) pairs.run(this, g, cols, out, r, r2);
+            for (; g < groups; g++) kernel.run(this, g, cols, out, r, r2);
         }
     }
 
