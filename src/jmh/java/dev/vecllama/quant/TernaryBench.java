@@ -2,6 +2,8 @@ package dev.vecllama.quant;
 
 import dev.vecllama.activation.Activation;
 import dev.vecllama.activation.ActivationKind;
+import dev.vecllama.kernel.KernelWarmup;
+import dev.vecllama.kernel.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
@@ -58,6 +60,9 @@ public class TernaryBench {
         w = TernaryChecks.randomRows(format, rows, cols, rnd, arena);
         a = RandomWeights.activation(cols, ActivationKind.Q8_K, rnd);
         out = new float[rows];
+        // Compiled as run.sh compiles it: with its Tier4BackEdgeThreshold, a kernel called once per
+        // matvec would never leave the interpreter and C1 within JMH's warm-up.
+        KernelWarmup.warmNow(new WeightMatrix("bench", rows, cols, format, w));
     }
 
     @TearDown
