@@ -40,6 +40,11 @@ public final class KernelWarmup {
     private static final long GIVE_UP_NANOS = 1_500_000_000L;
     /** Weights per timed call: a few rows of a model's matrix. */
     private static final int WEIGHTS = 8 * 512;
+    /**
+     * Rows per timed call at least: Q4_K's decode kernel takes 8 rows at a time and the rest one by
+     * one, and a path first taken after the warm-up would be compiled too late, or never.
+     */
+    private static final int MIN_ROWS = 9;
     /** Calls timed together: one preempted call then moves a batch by a fraction, not the verdict. */
     private static final int BATCH = 200;
     /** The longest turn an item gets before the next one's, unless its one call takes longer. */
@@ -200,7 +205,7 @@ public final class KernelWarmup {
     }
 
     private static int rows(WeightMatrix m) {
-        return Math.clamp(WEIGHTS / m.cols, 1, m.rows);
+        return Math.min(m.rows, Math.max(WEIGHTS / m.cols, MIN_ROWS));
     }
 
     private static Activation activation(WeightMatrix m, boolean quad) {

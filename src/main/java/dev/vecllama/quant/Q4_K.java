@@ -202,7 +202,9 @@ public final class Q4_K implements RowKernel, LaneKernel {
     /** llama.cpp's gemv order: one float step per super-block. */
     @Override
     public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
-        for (int r = r0; r < r1; r++) {
+        int octets = INTS.length() == 16 ? (r1 - r0) / OCTET : 0;
+        if (octets > 0) dotOctets(w, offset, rowBytes, a, n, out, r0, octets);
+        for (int r = r0 + OCTET * octets; r < r1; r++) {
             float acc = 0, accMin = 0;
             for (int b = 0; b < n / BLOCK; b++) {
                 long o = offset + r * rowBytes + (long) b * BLOCK_BYTES;
@@ -236,6 +238,133 @@ public final class Q4_K implements RowKernel, LaneKernel {
             }
             out[r] = acc - accMin;
         }
+    }
+
+    /** Rows {@link #dotOctets} takes together: llama.cpp's repacked gemv takes 8 too. */
+    private static final int OCTET = 8;
+    private static final VectorSpecies<Byte> HEADER_BYTES = ByteVector.SPECIES_128;
+    /**
+     * The header's bytes that {@link #scalesAndMins} reads, lane for lane of its result (sc_0..7, then
+     * m_0..7): {@code LOW_SOURCE} the low 6 bits (sc, m 0..3) or the nibble (sc, m 4..7),
+     * {@code HIGH_SOURCE} the byte whose top 2 bits are bits 4, 5 of sc, m 4..7. Bytes 0..3 are d, dmin.
+     */
+    private static final VectorShuffle<Byte> LOW_SOURCE = VectorShuffle.fromValues(HEADER_BYTES, 4, 5, 6, 7, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15),
+            HIGH_SOURCE = VectorShuffle.fromValues(HEADER_BYTES, 0, 0, 0, 0, 4, 5, 6, 7, 0, 0, 0, 0, 8, 9, 10, 11);
+    /** Per lane of {@link #scalesAndMins}: the bits kept of the low source, of it shifted right by 4, and of the high source shifted right by 2. */
+    private static final IntVector LOW_BITS = bytes(0x3F, 0x3F, 0x0F, 0x0F, 0x3F, 0x3F, 0x00, 0x00), NIBBLE_BITS = bytes(0, 0, 0, 0, 0, 0, 0x0F, 0x0F),
+            HIGH_BITS = bytes(0, 0, 0x30, 0x30, 0, 0, 0x30, 0x30);
+    private static final VectorMask<Integer> UPPER_INTS = VectorMask.fromLong(INTS, -1L << (INTS.length() / 2));
+    private static final VectorMask<Float> LOWER_FLOATS = VectorMask.fromLong(FLOATS, (1L << (FLOATS.length() / 2)) - 1);
+    /** Lane k + 8 sums lanes 8..15 (0..7 likewise) in three steps: the partner at distance 4, 2, 1. */
+    private static final VectorShuffle<Integer> SWAP_4 = swap(4), SWAP_2 = swap(2), SWAP_1 = swap(1);
+    /** Per half of a super-block, {@link #QUARTER_LANES} as a vector. */
+    private static final IntVector QUARTERS_LOW = IntVector.fromArray(INTS, QUARTER_LANES, 0), QUARTERS_HIGH = IntVector.fromArray(INTS, QUARTER_LANES, INTS.length());
+    /** Lanes 0..7 keep the low half of each int (d), lanes 8..15 the high half (dmin), sign-extended. */
+    private static final IntVector HALF_SHIFTS = IntVector.fromArray(INTS, halfShifts(), 0);
+    private static final IntVector SIXTEEN = IntVector.broadcast(INTS, 16), THIRTEEN = IntVector.broadcast(INTS, 13),
+            F16_BITS = IntVector.broadcast(INTS, 0x8FFFE000), F16_EXPONENT = IntVector.broadcast(INTS, 0x7C00), INFINITE = IntVector.broadcast(INTS, 0x70000000);
+
+    /** 16 bytes, each of 8 values repeated twice: the masks of {@link #scalesAndMins}, as 4 ints. */
+    private static IntVector bytes(int... pairs) {
+        byte[] b = new byte[16];
+        for (int i = 0; i < 16; i++) b[i] = (byte) pairs[i / 2];
+        return ByteVector.fromArray(HEADER_BYTES, b, 0).reinterpretAsInts();
+    }
+
+    /** Lane k's partner at distance d (wrapped at widths below 512 bits, where {@link #dotOctets} does not run). */
+    private static VectorShuffle<Integer> swap(int d) {
+        return VectorShuffle.fromOp(INTS, k -> (k ^ d) & (INTS.length() - 1));
+    }
+
+    private static int[] halfShifts() {
+        int[] s = new int[INTS.length()];
+        for (int k = 0; k < s.length; k++) s[k] = k < s.length / 2 ? 16 : 0;
+        return s;
+    }
+
+    /**
+     * Per thread, {@link #dotOctets}'s scratch: per super-block, 16 ints of the 8 rows' totals, 16 of
+     * their d and dmin, and 16 of the activation's sums of 32 (in lanes 8..15). Ints kept in a float[]:
+     * C2 could not tell stores into an int[] from its constant shuffles' indices (an int[] too), so it
+     * reloaded all 7 of them every super-block, 21 instructions of 131.
+     */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final int TOTALS = 0, HALVES = 16, SUMS = 32, PER_BLOCK = 48;
+
+    /**
+     * At 512 bits, {@code 8·octets} rows from r0, 8 at a time. Lane k of the accumulator is row k's acc
+     * and lane 8 + k its accMin, llama.cpp's repacked gemv exactly: per super-block, each row's
+     * Σ sc·(Σ q·a) and Σ m·(Σ a) are summed inside its own vector and stored into row k's lanes of the
+     * super-block's scratch vector, whose float step is then one fma for all 8 rows, where a row alone
+     * takes two horizontal sums and two scalar fmas per super-block. The header's scales and minimums
+     * are unpacked in vector lanes too ({@link #scalesAndMins}), and d, dmin converted 16 at a time.
+     * Each row is read from start to end before the next: 8 rows read a super-block at a time are 8
+     * memory streams, and from DRAM they ran slower than one (1.1B decode 16.5 tok/s against 19.6).
+     */
+    private static void dotOctets(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int octets) {
+        int blocks = n / BLOCK;
+        float[] scratch = SCRATCH.get();
+        if (scratch.length < PER_BLOCK * blocks) SCRATCH.set(scratch = new float[PER_BLOCK * blocks]);
+        for (int b = 0; b < blocks; b++) {
+            ((IntVector) IntVector.fromArray(VectorMath.I8, a.sums32, 8 * b).reinterpretShape(INTS, 0)).rearrange(SWAP_HALVES).reinterpretAsFloats().intoArray(scratch, PER_BLOCK * b + SUMS);
+        }
+        for (int g = 0; g < octets; g++) {
+            int r = r0 + OCTET * g;
+            for (int k = 0; k < OCTET; k++) dotOctetRow(w, offset + (r + k) * rowBytes, a, blocks, scratch, k);
+            dotOctetFloats(scratch, a, blocks, out, r);
+        }
+    }
+
+    /** Row {@code lane} of an octet, at {@code row}: its totals, d and dmin into its lanes of each super-block's scratch. */
+    private static void dotOctetRow(MemorySegment w, long row, Activation a, int blocks, float[] scratch, int lane) {
+        VectorMask<Float> lanes = VectorMask.fromLong(FLOATS, 0x101L << lane);
+        IntVector zero = IntVector.zero(INTS);
+        // Running offsets rather than ones computed from b: their arithmetic was a third of the loop's instructions.
+        long o = row;
+        for (int k = 0, s = 0; s < PER_BLOCK * blocks; o += BLOCK_BYTES, k += BLOCK / 2, s += PER_BLOCK) {
+            ByteVector header = ByteVector.fromMemorySegment(HEADER_BYTES, w, o, ByteOrder.LITTLE_ENDIAN);
+            IntVector sm = scalesAndMins(header);
+            // The two halves as a loop, parsed once: written out, the second passed C2's inlining budget.
+            IntVector isum = zero;
+            for (int h = 0; h < 2; h++) isum = isum.add(laneTotals(halfProducts(w, o + QS + 64 * h, a, k + 64 * h)).mul((h == 0 ? QUARTERS_LOW : QUARTERS_HIGH).selectFrom(sm)));
+            // Lanes 0..7 the row's scaled sums, 8..15 its minimums times the activation sums; then each 8 summed.
+            IntVector v = isum.add(isum.rearrange(SWAP_HALVES)).blend(sm.mul(FloatVector.fromArray(FLOATS, scratch, s + SUMS).reinterpretAsInts()), UPPER_INTS);
+            v = v.add(v.rearrange(SWAP_4));
+            v = v.add(v.rearrange(SWAP_2));
+            v = v.add(v.rearrange(SWAP_1));
+            v.reinterpretAsFloats().intoArray(scratch, s + TOTALS, lanes);
+            // d and dmin from the header's vector: a scalar read from a mapped segment keeps its
+            // bounds check, a call, in the loop (a third of the samples).
+            IntVector.broadcast(INTS, header.reinterpretAsInts().lane(0)).reinterpretAsFloats().intoArray(scratch, s + HALVES, lanes);
+        }
+    }
+
+    /**
+     * The float steps of the 8 rows from r whose totals {@link #dotOctets} left in {@code scratch}: a
+     * compilation root of its own, as its integer loops fill C2's inlining budget.
+     */
+    private static void dotOctetFloats(float[] scratch, Activation a, int blocks, float[] out, int r) {
+        FloatVector acc = FloatVector.zero(FLOATS);
+        for (int b = 0; b < blocks; b++) {
+            // d and dmin as floats, exactly what Float.float16ToFloat gives, infinities and NaNs
+            // included: sign-extended and shifted into f32's place, a finite f16 reads 2^112 times too
+            // small, exactly (a subnormal lands on a subnormal or normal f32), and an all-ones exponent
+            // gains the f32 exponent bits it lacks.
+            IntVector x = FloatVector.fromArray(FLOATS, scratch, PER_BLOCK * b + HALVES).reinterpretAsInts().lanewise(VectorOperators.LSHL, HALF_SHIFTS).lanewise(VectorOperators.ASHR, SIXTEEN);
+            IntVector bits = x.lanewise(VectorOperators.LSHL, THIRTEEN).and(F16_BITS);
+            FloatVector scales = bits.reinterpretAsFloats().mul(0x1p112f)
+                    .blend(bits.or(INFINITE).reinterpretAsFloats(), x.and(F16_EXPONENT).compare(VectorOperators.EQ, F16_EXPONENT).cast(FLOATS))
+                    .mul(FloatVector.broadcast(FLOATS, a.scale[b]));
+            acc = ((FloatVector) FloatVector.fromArray(FLOATS, scratch, PER_BLOCK * b + TOTALS).reinterpretAsInts().convertShape(VectorOperators.I2F, FLOATS, 0)).fma(scales, acc);
+        }
+        acc.sub(acc.rearrange(SWAP_HALVES.cast(FLOATS))).intoArray(out, r, LOWER_FLOATS);
+    }
+
+    /** The 16 ints sc_0..7, m_0..7 that {@link #sixBit} unpacks, from a super-block's 16-byte header, in vector lanes. */
+    private static IntVector scalesAndMins(ByteVector header) {
+        IntVector low = header.rearrange(LOW_SOURCE).reinterpretAsInts(), high = header.rearrange(HIGH_SOURCE).reinterpretAsInts();
+        IntVector packed = low.and(LOW_BITS).or(low.lanewise(VectorOperators.LSHR, 4).and(NIBBLE_BITS)).or(high.lanewise(VectorOperators.LSHR, 2).and(HIGH_BITS));
+        return (IntVector) packed.reinterpretAsBytes().convertShape(VectorOperators.B2I, INTS, 0);
     }
 
     /** llama.cpp's 4-row gemm order: one float step per pair of sub-blocks. */
@@ -289,8 +418,12 @@ public final class Q4_K implements RowKernel, LaneKernel {
      * folding the sub-blocks' vectors together took a third more operations.
      */
     private static ShortVector halfProducts(MemorySegment w, long o, Activation a, int b, int h) {
-        int k = (b * BLOCK + 32 * h) / 2;
-        ShortVector x = ShortVector.fromMemorySegment(SHORTS, w, o + QS + 16 * h, ByteOrder.LITTLE_ENDIAN);
+        return halfProducts(w, o + QS + 16 * h, a, b * (BLOCK / 2) + 16 * h);
+    }
+
+    /** {@link #halfProducts} of the 64 bytes of codes at q, against the activations' pairs from k. */
+    private static ShortVector halfProducts(MemorySegment w, long q, Activation a, int k) {
+        ShortVector x = ShortVector.fromMemorySegment(SHORTS, w, q, ByteOrder.LITTLE_ENDIAN);
         ShortVector low = x.and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.nibbleEvens, k))
                 .add(x.lanewise(VectorOperators.LSHR, EIGHT).and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.nibbleOdds, k)));
         ShortVector high = x.lanewise(VectorOperators.LSHR, FOUR).and(LOW_NIBBLE).mul(ShortVector.fromArray(SHORTS, a.nibbleEvens, k + 32))

@@ -41,6 +41,7 @@ final class KernelChecks {
             checkExtremes(t);
             checkLanes(t);
         }
+        checkSpecialScales();
         NF4Checks.checkAll();
         checkHalfConversion();
         AttentionChecks.checkAll();
@@ -71,6 +72,47 @@ final class KernelChecks {
             }
         }
         if (t == GGMLType.Q4_K && !quadDiffers) throw new AssertionError("Q4_K: the 4-row group order never changed a result");
+    }
+
+    /**
+     * Q4_K rows whose d and dmin are the f16 values a vector conversion can get wrong: zeros of both
+     * signs, subnormals, the smallest normal, the largest finite, infinities and a NaN, each block its
+     * own pair. matvec (8 rows at a time, where the vector width allows) against dot and
+     * dotReference (a row alone, scalar conversions), bit for bit, NaN for NaN.
+     */
+    static void checkSpecialScales() {
+        GGMLType t = GGMLType.Q4_K;
+        WeightFormat f = WeightFormat.of(t);
+        short[] special = {0x0000, (short) 0x8000, 0x0001, (short) 0x8001, 0x03FF, 0x0400, 0x3C00, 0x7BFF, (short) 0xFBFF, 0x7C00, (short) 0xFC00, 0x7E00};
+        Random rnd = new Random(7);
+        int n = 4096, rows = 19;
+        long rowBytes = t.bytesFor(n);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = RandomWeights.matrix(t, rows, n, rnd, arena);
+            for (long o = 0; o < rowBytes * rows; o += t.typeSize) {
+                w.set(Half.LE_SHORT, o, special[rnd.nextInt(special.length)]);
+                w.set(Half.LE_SHORT, o + 2, special[rnd.nextInt(special.length)]);
+            }
+            // Most rows without an infinity or NaN, so that finite results are compared too.
+            for (int r = 0; r < rows; r += 2) {
+                for (long o = r * rowBytes; o < (r + 1) * rowBytes; o += t.typeSize) {
+                    w.set(Half.LE_SHORT, o, special[rnd.nextInt(9)]);
+                    w.set(Half.LE_SHORT, o + 2, special[rnd.nextInt(9)]);
+                }
+            }
+            Activation a = RandomWeights.activation(n, f.activationKind(), rnd);
+            float[] out = new float[rows];
+            f.matvec(w, rowBytes, n, a, out, 0, rows);
+            int finite = 0;
+            for (int r = 0; r < rows; r++) {
+                float dot = f.dot(w, r * rowBytes, a, n), ref = f.dotReference(w, r * rowBytes, a, n);
+                if (Float.floatToIntBits(out[r]) != Float.floatToIntBits(dot) || Float.floatToIntBits(dot) != Float.floatToIntBits(ref)) {
+                    throw new AssertionError("Q4_K special scales, row " + r + " (" + VectorMath.BITS + " bits): matvec " + out[r] + ", dot " + dot + ", reference " + ref);
+                }
+                if (Float.isFinite(ref) && ref != 0) finite++;
+            }
+            if (finite < rows / 3) throw new AssertionError("Q4_K special scales: only " + finite + " rows finite and nonzero");
+        }
     }
 
     /**
@@ -142,6 +184,13 @@ final class KernelChecks {
             Activation zero = new Activation(n).prepare(f.activationKind());
             MemorySegment rw = RandomWeights.matrix(t, 1, n, new Random(2), arena);
             if (f.dot(rw, 0, zero, n) != 0) throw new AssertionError(t + " zero activation: dot " + f.dot(rw, 0, zero, n));
+            // And as a matrix, through the kernels that take rows 8 or 16 at a time.
+            int rows = 9;
+            float[] out = new float[rows];
+            f.matvec(arena.allocate(t.bytesFor(n) * rows), t.bytesFor(n), n, a, out, 0, rows);
+            for (float v2 : out) if (v2 != 0) throw new AssertionError(t + " zero weights: matvec " + v2);
+            f.matvec(RandomWeights.matrix(t, rows, n, new Random(3), arena), t.bytesFor(n), n, zero, out, 0, rows);
+            for (float v2 : out) if (v2 != 0) throw new AssertionError(t + " zero activation: matvec " + v2);
         }
     }
 
@@ -155,14 +204,18 @@ final class KernelChecks {
         try (Arena arena = Arena.ofConfined()) {
             for (int pattern : new int[] {0x80, 0xFF, 0x7F, 0x00}) {
                 for (float d : new float[] {65504f, -65504f}) {
-                    MemorySegment w = extremeRow(t, n, (byte) pattern, d, arena);
+                    // 9 rows: the kernels that take 8 rows at a time run one group and one row alone.
+                    int rows = 9;
+                    long rowBytes = t.bytesFor(n);
+                    MemorySegment w = arena.allocate(rowBytes * rows);
+                    for (int r = 0; r < rows; r++) MemorySegment.copy(extremeRow(t, n, (byte) pattern, d, arena), 0, w, r * rowBytes, rowBytes);
                     // Mixed signs, and one sign throughout: the largest partial sums a kernel's 16-bit lanes meet.
                     for (float x : new float[] {1000f, -1000f}) {
                         for (boolean mixed : new boolean[] {true, false}) {
                             Activation a = new Activation(n);
                             for (int i = 0; i < n; i++) a.f[i] = mixed && i % 3 == 0 ? -x : x;
                             a.prepare(f.activationKind());
-                            compareRows(f, w, 1, n, a, "extreme 0x" + Integer.toHexString(pattern) + " d=" + d + " x=" + x + (mixed ? " mixed" : ""));
+                            compareRows(f, w, rows, n, a, "extreme 0x" + Integer.toHexString(pattern) + " d=" + d + " x=" + x + (mixed ? " mixed" : ""));
                         }
                     }
                 }

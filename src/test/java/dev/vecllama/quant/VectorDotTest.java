@@ -33,6 +33,11 @@ class VectorDotTest {
     }
 
     @Test
+    void q4KScalesOfEveryKindOfHalf() {
+        KernelChecks.checkSpecialScales();
+    }
+
+    @Test
     void halfConversionIsExactForEveryBitPattern() {
         KernelChecks.checkHalfConversion();
     }
