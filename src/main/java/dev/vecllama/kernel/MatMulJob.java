@@ -17,8 +17,9 @@ public final class MatMulJob implements ThreadPool.RangeTask {
     /** Rows handed to a thread are multiples of this, so multi-row kernels see whole groups. */
     private static final int GRAIN = 4;
     /**
-     * Tokens per tile: their quantized activations, and their transposed copy for the lane kernels
-     * (a 2048-wide input: 64 · 2048 floats, 512 KiB), stay in L2 while a row range streams past.
+     * Tokens per tile where no lane kernel asks for fewer ({@link LaneKernel#tokenTile}): their
+     * quantized activations, and their transposed copy for the lane kernels (a 2048-wide input: 64 ·
+     * 2048 floats, 512 KiB), stay in L2 while a row range streams past.
      */
     private static final int TOKEN_TILE = 64;
 
@@ -91,9 +92,15 @@ public final class MatMulJob implements ThreadPool.RangeTask {
     @Override
     public void run(int thread, int start, int end) {
         boolean laneKernels = false;
-        for (int i = 0; i < count; i++) laneKernels |= w[i].format instanceof LaneKernel && KernelWarmup.lanesReady(w[i].format);
-        for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
-            int t1 = Math.min(tokens, t0 + TOKEN_TILE);
+        int tokenTile = TOKEN_TILE;
+        for (int i = 0; i < count; i++) {
+            if (w[i].format instanceof LaneKernel k && KernelWarmup.lanesReady(w[i].format)) {
+                laneKernels = true;
+                tokenTile = Math.min(tokenTile, k.tokenTile());
+            }
+        }
+        for (int t0 = 0; t0 < tokens; t0 += tokenTile) {
+            int t1 = Math.min(tokens, t0 + tokenTile);
             TokenLanes tile = laneKernels && start < end && lanes[thread].fill(x, t0, t1) > 0 ? lanes[thread] : null;
             int base = 0;
             for (int i = 0; i < count && start < end; i++) {

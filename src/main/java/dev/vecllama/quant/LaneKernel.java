@@ -22,4 +22,12 @@ public interface LaneKernel {
      * row-major matrix at {@code w} (rows {@code rowBytes} apart, {@code cols} weights each).
      */
     void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1);
+
+    /**
+     * Tokens this kernel wants per tile (a multiple of {@link TokenLanes#WIDTH}): enough that unpacking
+     * a row is shared by many, few enough that the tile's transposed activations stay in L2.
+     */
+    default int tokenTile() {
+        return 64;
+    }
 }

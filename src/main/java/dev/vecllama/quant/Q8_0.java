@@ -94,6 +94,18 @@ public final class Q8_0 implements RowKernel, LaneKernel {
      * Lane t follows {@link #dot} for token t: per block, 8 sums of 4 products (exact, at most
      * 4·128·127), each fma'd with d_w·d_a into its own accumulator, then {@link VectorMath#hsum8}'s order.
      */
+    /**
+     * 32: its lanes hold floats, so 64 tokens of a 5632-wide input (an FFN's down projection) are
+     * 1.4 MiB, past L2, and unpacking a row of int8 is cheap next to the FMAs it feeds. 1.1B Q8_0
+     * pp128, medians of four alternated runs: @1 24.0 -> 28.7 tok/s, @2 46.2 -> 52.5. (Q4_K, whose
+     * rows cost more to unpack and whose lanes are 16-bit pairs, lost at 32: 1.1B Q4_K_M @2 85.7 ->
+     * 80.7; Q4_0, whose lane kernel is this one, was within noise: @2 47.4 -> 49.1.)
+     */
+    @Override
+    public int tokenTile() {
+        return 32;
+    }
+
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
         x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0::unpackRow,
