@@ -17,9 +17,9 @@ public final class MatMulJob implements ThreadPool.RangeTask {
     /** Rows handed to a thread are multiples of this, so multi-row kernels see whole groups. */
     private static final int GRAIN = 4;
     /**
-     * Tokens per tile where no lane kernel asks for fewer ({@link LaneKernel#tokenTile}): their
-     * quantized activations, and their transposed copy for the lane kernels (a 2048-wide input: 64 ·
-     * 2048 floats, 512 KiB), stay in L2 while a row range streams past.
+     * Tokens per tile of a product without a lane kernel (ready): their quantized activations stay in
+     * cache while a row range streams past. With lane kernels, a region's tile is the smallest its
+     * kernels ask for ({@link LaneKernel#tokenTile}).
      */
     private static final int TOKEN_TILE = 64;
 
@@ -92,12 +92,11 @@ public final class MatMulJob implements ThreadPool.RangeTask {
     @Override
     public void run(int thread, int start, int end) {
         boolean laneKernels = false;
-        int tokenTile = TOKEN_TILE;
+        int tokenTile = Integer.MAX_VALUE;
         for (int i = 0; i < count; i++) {
-            if (w[i].format instanceof LaneKernel k && KernelWarmup.lanesReady(w[i].format)) {
-                laneKernels = true;
-                tokenTile = Math.min(tokenTile, k.tokenTile());
-            }
+            boolean lanes = w[i].format instanceof LaneKernel && KernelWarmup.lanesReady(w[i].format);
+            laneKernels |= lanes;
+            tokenTile = Math.min(tokenTile, lanes ? ((LaneKernel) w[i].format).tokenTile() : TOKEN_TILE);
         }
         for (int t0 = 0; t0 < tokens; t0 += tokenTile) {
             int t1 = Math.min(tokens, t0 + tokenTile);

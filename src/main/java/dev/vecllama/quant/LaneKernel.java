@@ -24,8 +24,8 @@ public interface LaneKernel {
     void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1);
 
     /**
-     * Tokens this kernel wants per tile (a multiple of {@link TokenLanes#WIDTH}): enough that unpacking
-     * a row is shared by many, few enough that the tile's transposed activations stay in L2.
+     * Tokens this kernel wants per tile (a multiple of {@link TokenLanes#WIDTH} and of 4): enough that
+     * unpacking a row is shared by many, few enough that the tile's transposed activations stay in cache.
      */
     default int tokenTile() {
         return 64;

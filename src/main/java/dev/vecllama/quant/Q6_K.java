@@ -239,6 +239,12 @@ public final class Q6_K implements RowKernel, LaneKernel {
      */
     private static final int[] GROUP_LANES = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7};
 
+    /** 96, as {@link Q4_K#tokenTile}: the two share Q4_K_M files' regions, which take the smaller tile. */
+    @Override
+    public int tokenTile() {
+        return 96;
+    }
+
     /**
      * Lane t follows {@link #dot} for token t: per super-block, 8 sums (lane l: elements 4l .. 4l + 3
      * of each of the 8 runs of 32) of scale·(q − 32)·a, exact (32 products of at most 128·32·127 stay
