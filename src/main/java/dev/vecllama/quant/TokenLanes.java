@@ -106,6 +106,15 @@ public final class TokenLanes {
     }
 
     /**
+     * Unpacks one row's weights straight to 16-bit pairs at {@code pairs[o ..]} (element 2k in the low
+     * half of int k, 2k + 1 in the high half, as {@link #matmulPairs} narrows them), its per-block
+     * constants at {@code c[oc ..]}.
+     */
+    interface PairUnpacker {
+        void unpack(MemorySegment w, long off, int blocks, int[] pairs, int o, float[] c, int oc);
+    }
+
+    /**
      * Runs group g's tokens against rows r and r2, unpacked at {@code rows[0 ..]} and {@code rows[cols ..]},
      * into {@code out}; as the pair kernel of {@link #matmulGroupPairs}, group g + 1's too.
      */
@@ -137,16 +146,30 @@ public final class TokenLanes {
         rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, kernel, true);
     }
 
+    /** {@link #matmulPairs} for a format that unpacks its rows to pairs itself, without the floats in between. */
+    void matmulUnpackedPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
+                             PairUnpacker unpacker, GroupKernel kernel) {
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, kernel, true);
+    }
+
+    /** {@code unpacker}: a {@link RowUnpacker} (narrowed to pairs if {@code narrow}) or a {@link PairUnpacker}. */
     private void rows(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                      RowUnpacker unpacker, GroupKernel pairs, GroupKernel kernel, boolean narrow) {
-        rows = grown(rows, 2 * cols);
+                      Object unpacker, GroupKernel pairs, GroupKernel kernel, boolean narrow) {
         rowConstants = grown(rowConstants, 2 * blocks * constantsPerBlock);
         if (narrow && rowPairs.length < cols) rowPairs = new int[cols];
+        RowUnpacker floats = unpacker instanceof RowUnpacker u ? u : null;
+        PairUnpacker direct = unpacker instanceof PairUnpacker u ? u : null;
+        if (floats != null) rows = grown(rows, 2 * cols);
         for (int r = r0; r < r1; r += 2) {
             int r2 = Math.min(r + 1, r1 - 1);
-            unpacker.unpack(w, r * rowBytes, blocks, rows, 0, rowConstants, 0);
-            unpacker.unpack(w, r2 * rowBytes, blocks, rows, cols, rowConstants, blocks * constantsPerBlock);
-            if (narrow) narrow(2 * cols);
+            if (direct != null) {
+                direct.unpack(w, r * rowBytes, blocks, rowPairs, 0, rowConstants, 0);
+                direct.unpack(w, r2 * rowBytes, blocks, rowPairs, cols / 2, rowConstants, blocks * constantsPerBlock);
+            } else {
+                floats.unpack(w, r * rowBytes, blocks, rows, 0, rowConstants, 0);
+                floats.unpack(w, r2 * rowBytes, blocks, rows, cols, rowConstants, blocks * constantsPerBlock);
+                if (narrow) narrow(2 * cols);
+            }
             int g = 0;
             if (pairs != null) for (; g + 1 < groups; g += 2) pairs.run(this, g, cols, out, r, r2);
             for (; g < groups; g++) kernel.run(this, g, cols, out, r, r2);
