@@ -91,10 +91,6 @@ public final class Q8_0 implements RowKernel, LaneKernel {
     }
 
     /**
-     * Lane t follows {@link #dot} for token t: per block, 8 sums of 4 products (exact, at most
-     * 4·128·127), each fma'd with d_w·d_a into its own accumulator, then {@link VectorMath#hsum8}'s order.
-     */
-    /**
      * 32: its lanes hold floats, so 64 tokens of a 5632-wide input (an FFN's down projection) are
      * 1.4 MiB, past L2, and unpacking a row of int8 is cheap next to the FMAs it feeds. 1.1B Q8_0
      * pp128, medians of four alternated runs: @1 24.0 -> 28.7 tok/s, @2 46.2 -> 52.5. (Q4_K, whose
@@ -106,6 +102,10 @@ public final class Q8_0 implements RowKernel, LaneKernel {
         return 32;
     }
 
+    /**
+     * Lane t follows {@link #dot} for token t: per block, 8 sums of 4 products (exact, at most
+     * 4·128·127), each fma'd with d_w·d_a into its own accumulator, then {@link VectorMath#hsum8}'s order.
+     */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
         x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0::unpackRow,

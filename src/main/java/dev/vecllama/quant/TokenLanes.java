@@ -128,13 +128,13 @@ public final class TokenLanes {
      */
     void matmul(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                 RowUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, kernel, false);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, null, kernel, false);
     }
 
     /** The same frame with groups taken two at a time by {@code pairs}, a lone group at an odd end by {@code kernel}. */
     void matmulGroupPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                           RowUnpacker unpacker, GroupKernel pairs, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, pairs, kernel, false);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, pairs, kernel, false);
     }
 
     /**
@@ -143,32 +143,30 @@ public final class TokenLanes {
      */
     void matmulPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                      RowUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, kernel, true);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, null, kernel, true);
     }
 
     /** {@link #matmulPairs} for a format that unpacks its rows to pairs itself, without the floats in between. */
     void matmulUnpackedPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                              PairUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, kernel, true);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, null, unpacker, null, kernel, true);
     }
 
-    /** {@code unpacker}: a {@link RowUnpacker} (narrowed to pairs if {@code narrow}) or a {@link PairUnpacker}. */
+    /** Rows unpacked by {@code floats} (then narrowed to pairs if {@code narrow}) or, if that is null, by {@code direct}. */
     private void rows(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                      Object unpacker, GroupKernel pairs, GroupKernel kernel, boolean narrow) {
+                      RowUnpacker floats, PairUnpacker direct, GroupKernel pairs, GroupKernel kernel, boolean narrow) {
         rowConstants = grown(rowConstants, 2 * blocks * constantsPerBlock);
         if (narrow && rowPairs.length < cols) rowPairs = new int[cols];
-        RowUnpacker floats = unpacker instanceof RowUnpacker u ? u : null;
-        PairUnpacker direct = unpacker instanceof PairUnpacker u ? u : null;
         if (floats != null) rows = grown(rows, 2 * cols);
         for (int r = r0; r < r1; r += 2) {
             int r2 = Math.min(r + 1, r1 - 1);
-            if (direct != null) {
-                direct.unpack(w, r * rowBytes, blocks, rowPairs, 0, rowConstants, 0);
-                direct.unpack(w, r2 * rowBytes, blocks, rowPairs, cols / 2, rowConstants, blocks * constantsPerBlock);
-            } else {
+            if (floats != null) {
                 floats.unpack(w, r * rowBytes, blocks, rows, 0, rowConstants, 0);
                 floats.unpack(w, r2 * rowBytes, blocks, rows, cols, rowConstants, blocks * constantsPerBlock);
                 if (narrow) narrow(2 * cols);
+            } else {
+                direct.unpack(w, r * rowBytes, blocks, rowPairs, 0, rowConstants, 0);
+                direct.unpack(w, r2 * rowBytes, blocks, rowPairs, cols / 2, rowConstants, blocks * constantsPerBlock);
             }
             int g = 0;
             if (pairs != null) for (; g + 1 < groups; g += 2) pairs.run(this, g, cols, out, r, r2);
