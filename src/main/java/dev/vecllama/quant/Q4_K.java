@@ -200,7 +200,7 @@ public final class Q4_K implements RowKernel, LaneKernel {
     /** llama.cpp's gemv order: one float step per super-block. */
     @Override
     public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
-        int octets = INTS.length() == 16 ? (r1 - r0) / OCTET : 0;
+        int octets = INTS.length() == 16 && n >= OCTET_MIN_BLOCKS * BLOCK ? (r1 - r0) / OCTET : 0;
         if (octets > 0) dotOctets(w, offset, rowBytes, a, n, out, r0, octets);
         for (int r = r0 + OCTET * octets; r < r1; r++) {
             float acc = 0, accMin = 0;
@@ -240,6 +240,12 @@ public final class Q4_K implements RowKernel, LaneKernel {
 
     /** Rows {@link #dotOctets} takes together: llama.cpp's repacked gemv takes 8 too. */
     private static final int OCTET = 8;
+    /**
+     * Super-blocks a row needs for {@link #dotOctets}: on shorter rows its set-up and calls cost more
+     * than the sums it saves (tiny Q4_K_M, 256- and 768-wide rows, tg64 medians of three alternated
+     * runs: @1 1579 tok/s with octets, 1684 without; @2 1964 and 2427).
+     */
+    private static final int OCTET_MIN_BLOCKS = 4;
     private static final VectorSpecies<Byte> HEADER_BYTES = ByteVector.SPECIES_128;
     /**
      * The header's bytes that {@link #scalesAndMins} reads, lane for lane of its result (sc_0..7, then

@@ -175,7 +175,8 @@ final class KernelChecks {
 
     static void checkZero(GGMLType t) {
         WeightFormat f = WeightFormat.of(t);
-        int n = lengths(t)[2];
+        // Long enough for every multi-row kernel (Q4_K's 8 rows at a time need 4 super-blocks).
+        int n = lengths(t)[3];
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment w = arena.allocate(t.bytesFor(n));
             Activation a = RandomWeights.activation(n, f.activationKind(), new Random(1));
