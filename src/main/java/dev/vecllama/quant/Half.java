@@ -84,6 +84,21 @@ final class Half {
         return (FloatVector) load16(w, off).lanewise(VectorOperators.LSHL, 13).and(SIGN_EXPONENT_MANTISSA16).reinterpretShape(FLOATS16, 0);
     }
 
+    private static final IntVector F16_EXPONENT16 = IntVector.broadcast(INTS16, 0x7C00), F32_EXPONENT_REST16 = IntVector.broadcast(INTS16, 0x70000000);
+
+    /**
+     * 16 sign-extended f16 bit patterns as exactly the floats {@link Float#float16ToFloat} gives,
+     * infinities and NaNs included: {@link #f16sScaled16}'s shift and mask, whose finite values read
+     * 2^112 times too small, times 2^112 (exact: the product is a normal float), and for an all-ones
+     * exponent the f32 exponent bits the shift could not reach. For scales that are converted once per
+     * block (Q4_K's d and dmin), not per weight.
+     */
+    static FloatVector f16s16(IntVector halves) {
+        IntVector bits = halves.lanewise(VectorOperators.LSHL, 13).and(SIGN_EXPONENT_MANTISSA16);
+        return bits.reinterpretAsFloats().mul(0x1p112f).blend(bits.or(F32_EXPONENT_REST16).reinterpretAsFloats(),
+                halves.and(F16_EXPONENT16).compare(VectorOperators.EQ, F16_EXPONENT16).cast(FLOATS16));
+    }
+
     /** {@link #bf16s} of 16 values, in one 512-bit vector. */
     static FloatVector bf16s16(MemorySegment w, long off) {
         return (FloatVector) load16(w, off).lanewise(VectorOperators.LSHL, 16).reinterpretShape(FLOATS16, 0);

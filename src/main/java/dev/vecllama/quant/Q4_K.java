@@ -265,8 +265,7 @@ public final class Q4_K implements RowKernel, LaneKernel {
     private static final IntVector QUARTERS_LOW = IntVector.fromArray(INTS, QUARTER_LANES, 0), QUARTERS_HIGH = IntVector.fromArray(INTS, QUARTER_LANES, INTS.length());
     /** Lanes 0..7 keep the low half of each int (d), lanes 8..15 the high half (dmin), sign-extended. */
     private static final IntVector HALF_SHIFTS = IntVector.fromArray(INTS, halfShifts(), 0);
-    private static final IntVector SIXTEEN = IntVector.broadcast(INTS, 16), THIRTEEN = IntVector.broadcast(INTS, 13),
-            F16_BITS = IntVector.broadcast(INTS, 0x8FFFE000), F16_EXPONENT = IntVector.broadcast(INTS, 0x7C00), INFINITE = IntVector.broadcast(INTS, 0x70000000);
+    private static final IntVector SIXTEEN = IntVector.broadcast(INTS, 16);
 
     /** 16 bytes, each of 8 values repeated twice: the masks of {@link #scalesAndMins}, as 4 ints. */
     private static IntVector bytes(int... pairs) {
@@ -350,15 +349,9 @@ public final class Q4_K implements RowKernel, LaneKernel {
     private static void dotOctetFloats(float[] scratch, Activation a, int blocks, float[] out, int r) {
         FloatVector acc = FloatVector.zero(FLOATS);
         for (int b = 0; b < blocks; b++) {
-            // d and dmin as floats, exactly what Float.float16ToFloat gives, infinities and NaNs
-            // included: sign-extended and shifted into f32's place, a finite f16 reads 2^112 times too
-            // small, exactly (a subnormal lands on a subnormal or normal f32), and an all-ones exponent
-            // gains the f32 exponent bits it lacks.
+            // d in lanes 0..7, dmin in 8..15, sign-extended f16 bits, then floats.
             IntVector x = FloatVector.fromArray(FLOATS, scratch, PER_BLOCK * b + HALVES).reinterpretAsInts().lanewise(VectorOperators.LSHL, HALF_SHIFTS).lanewise(VectorOperators.ASHR, SIXTEEN);
-            IntVector bits = x.lanewise(VectorOperators.LSHL, THIRTEEN).and(F16_BITS);
-            FloatVector scales = bits.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(bits.or(INFINITE).reinterpretAsFloats(), x.and(F16_EXPONENT).compare(VectorOperators.EQ, F16_EXPONENT).cast(FLOATS))
-                    .mul(FloatVector.broadcast(FLOATS, a.scale[b]));
+            FloatVector scales = Half.f16s16(x).mul(FloatVector.broadcast(FLOATS, a.scale[b]));
             acc = ((FloatVector) FloatVector.fromArray(FLOATS, scratch, PER_BLOCK * b + TOTALS).reinterpretAsInts().convertShape(VectorOperators.I2F, FLOATS, 0)).fma(scales, acc);
         }
         acc.sub(acc.rearrange(SWAP_HALVES.cast(FLOATS))).intoArray(out, r, LOWER_FLOATS);

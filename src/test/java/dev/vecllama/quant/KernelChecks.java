@@ -208,8 +208,8 @@ final class KernelChecks {
                     // 9 rows: the kernels that take 8 rows at a time run one group and one row alone.
                     int rows = 9;
                     long rowBytes = t.bytesFor(n);
-                    MemorySegment w = arena.allocate(rowBytes * rows);
-                    for (int r = 0; r < rows; r++) MemorySegment.copy(extremeRow(t, n, (byte) pattern, d, arena), 0, w, r * rowBytes, rowBytes);
+                    MemorySegment row = extremeRow(t, n, (byte) pattern, d, arena), w = arena.allocate(rowBytes * rows);
+                    for (int r = 0; r < rows; r++) MemorySegment.copy(row, 0, w, r * rowBytes, rowBytes);
                     // Mixed signs, and one sign throughout: the largest partial sums a kernel's 16-bit lanes meet.
                     for (float x : new float[] {1000f, -1000f}) {
                         for (boolean mixed : new boolean[] {true, false}) {
