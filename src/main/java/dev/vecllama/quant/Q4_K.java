@@ -355,7 +355,7 @@ public final class Q4_K implements RowKernel, LaneKernel {
         }
         // acc − accMin per row, stored 8 wide. Stored as the 16 lanes under a mask instead, it was 5% of a
         // 1.1B Q4_K_M decode's samples (JFR): the mask's lanes reach past the end of out for the last rows.
-        ((FloatVector) acc.reinterpretShape(VectorMath.F8, 0)).sub((FloatVector) acc.reinterpretShape(VectorMath.F8, 1)).intoArray(out, r);
+        VectorMath.lowerHalf(acc).sub(VectorMath.upperHalf(acc)).intoArray(out, r);
     }
 
     /** The 16 ints sc_0..7, m_0..7 that {@link #sixBit} unpacks, from a super-block's 16-byte header, in vector lanes. */

@@ -15,7 +15,9 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Blocks of 32 weights: an f16 scale d, then 32 int8 q; weight = d·q. Paired with Q8_0 activations.
@@ -71,6 +73,10 @@ public final class Q8_0 implements RowKernel, LaneKernel {
 
     @Override
     public void dotRows(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        if (VectorMath.BITS == 512 && (n / BLOCK) % 2 == 0) {
+            dotRowsWide(w, offset, rowBytes, a, n, out, r0, r1);
+            return;
+        }
         int d = RowKernel.pairDistance(r0, r1);
         for (int r = r0; r < r0 + d; r++) {
             int r2 = RowKernel.partner(r, d, r1);
@@ -88,6 +94,43 @@ public final class Q8_0 implements RowKernel, LaneKernel {
             out[r] = VectorMath.hsum8(acc);
             out[r2] = VectorMath.hsum8(acc2);
         }
+    }
+
+    /**
+     * {@link #dotRows} at 512 bits, for rows of whole pairs of blocks: the integer work of two blocks in
+     * one vector, then each block's float step in turn, as one block at a time does them. One row at a
+     * time: each activation vector loaded serves two blocks, where at 256 bits it served two rows. A
+     * compilation root of its own: beside the 256-bit loop in one method, or taking rows in pairs,
+     * C2's inlining budget ran out and its FMAs ran in the Java fallback.
+     */
+    private static void dotRowsWide(MemorySegment w, long offset, long rowBytes, Activation a, int n, float[] out, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            long o = offset + r * rowBytes;
+            FloatVector acc = FloatVector.zero(F8);
+            for (int b = 0; b < n / BLOCK; b += 2, o += 2 * BLOCK_BYTES) {
+                ShortVector q = blockPair(w, o);
+                FloatVector f = VectorMath.toFloat16(VectorMath.quadSums(VectorMath.evenInt8(q), VectorMath.oddInt8(q), a.evens, a.odds, b * BLOCK / 2));
+                // The two blocks' float steps as a loop, parsed once, to stay clear of C2's inlining budget.
+                for (int h = 0; h < 2; h++) {
+                    FloatVector sums = h == 0 ? VectorMath.lowerHalf(f) : VectorMath.upperHalf(f);
+                    acc = sums.fma(FloatVector.broadcast(F8, Half.f16Head(w, o + h * BLOCK_BYTES) * a.scale[b + h]), acc);
+                }
+            }
+            out[r] = VectorMath.hsum8(acc);
+        }
+    }
+
+    private static final VectorSpecies<Short> PAIR = ShortVector.SPECIES_512;
+    private static final VectorMask<Short> SECOND_BLOCK = VectorMask.fromLong(PAIR, 0xFFFF_0000L);
+
+    /**
+     * The 64 int8 weights of the blocks at o and o + 34, as one vector: the first block's from a load
+     * 2 bytes in (past its scale), the second's from a load 4 bytes in (past both scales), which ends
+     * where the second block does.
+     */
+    private static ShortVector blockPair(MemorySegment w, long o) {
+        return ShortVector.fromMemorySegment(PAIR, w, o + QS, ByteOrder.LITTLE_ENDIAN)
+                .blend(ShortVector.fromMemorySegment(PAIR, w, o + 2 * QS, ByteOrder.LITTLE_ENDIAN), SECOND_BLOCK);
     }
 
     /**

@@ -112,15 +112,16 @@ final class VectorMath {
 
     /**
      * Lane l (of 8) = Σ w·a over elements 4l .. 4l + 3 of a run of 32, the lane x86's maddubs + madd
-     * (or vpdpbusd) leaves each product in. The weights come as their even and odd elements, already
-     * widened (each format unpacks its own codes); the activations likewise, from
-     * {@link Activation#evens} and {@link Activation#odds} at pair index k. An even and an odd product
-     * share a 16-bit lane, so |w| · 127 · 2 must stay below 2^15: true for any int8 weight against
-     * activations in [-127, 127], which is what the Q8_0 and Q8_K quantizers produce.
+     * (or vpdpbusd) leaves each product in; at 512 bits, lanes 8..15 the same of the next run. The
+     * weights come as their even and odd elements, already widened (each format unpacks its own
+     * codes); the activations likewise, from {@link Activation#evens} and {@link Activation#odds} at
+     * pair index k. An even and an odd product share a 16-bit lane, so |w| · 127 · 2 must stay below
+     * 2^15: true for any int8 weight against activations in [-127, 127], which is what the Q8_0 and
+     * Q8_K quantizers produce.
      */
     static IntVector quadSums(ShortVector wEven, ShortVector wOdd, short[] aEvens, short[] aOdds, int k) {
         // Two such lanes can exceed 16 bits together, so each is sign-extended before they are added.
-        IntVector x = (IntVector) wEven.mul(ShortVector.fromArray(S16, aEvens, k)).add(wOdd.mul(ShortVector.fromArray(S16, aOdds, k))).reinterpretShape(I8, 0);
+        IntVector x = wEven.mul(ShortVector.fromArray(wEven.species(), aEvens, k)).add(wOdd.mul(ShortVector.fromArray(wOdd.species(), aOdds, k))).reinterpretAsInts();
         return x.lanewise(VectorOperators.ASHR, 16).add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
@@ -162,4 +163,21 @@ final class VectorMath {
     static FloatVector toFloat8(IntVector v) {
         return (FloatVector) v.convertShape(VectorOperators.I2F, F8, 0);
     }
+
+    /** The 16 int lanes (at 512 bits) as floats. */
+    static FloatVector toFloat16(IntVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.I2F, FloatVector.SPECIES_512, 0);
+    }
+
+    /** Lanes 0..7 of 16. */
+    static FloatVector lowerHalf(FloatVector v) {
+        return (FloatVector) v.reinterpretShape(F8, 0);
+    }
+
+    /** Lanes 8..15 of 16. (As {@code reinterpretShape(F8, 1)}, C2 left the reinterpretation to the Java fallback.) */
+    static FloatVector upperHalf(FloatVector v) {
+        return lowerHalf(v.rearrange(SWAP_HALVES_16));
+    }
+
+    private static final VectorShuffle<Float> SWAP_HALVES_16 = VectorShuffle.fromOp(FloatVector.SPECIES_512, i -> i ^ 8);
 }
