@@ -8,9 +8,9 @@ import java.util.concurrent.locks.LockSupport;
  * A fixed set of worker threads, created once, that split a range of work into contiguous chunks,
  * one or a few per thread. Each thread runs its own chunks first and then claims any other chunk
  * nobody has started yet: on a busy machine a descheduled or slower thread costs a slower job,
- * never a stall of a scheduler time slice. Workers spin briefly between jobs (the next matmul follows within
- * microseconds during a forward pass) and then park, so an idle runtime costs no CPU. Nothing is
- * allocated per job: callers pass reusable {@link RangeTask} objects.
+ * never a stall of a scheduler time slice. Workers spin briefly between jobs (the next matmul
+ * follows within microseconds during a forward pass) and then park, so an idle runtime costs no
+ * CPU. Nothing is allocated per job: callers pass reusable {@link RangeTask} objects.
  */
 public final class ThreadPool implements AutoCloseable {
 

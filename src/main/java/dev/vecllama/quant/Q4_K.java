@@ -353,8 +353,8 @@ public final class Q4_K implements RowKernel, LaneKernel {
             FloatVector scales = Half.f16s16(x).mul(FloatVector.broadcast(FLOATS, a.scale[b]));
             acc = ((FloatVector) FloatVector.fromArray(FLOATS, scratch, PER_BLOCK * b + TOTALS).reinterpretAsInts().convertShape(VectorOperators.I2F, FLOATS, 0)).fma(scales, acc);
         }
-        // acc − accMin per row, stored 8 wide. Stored as the 16 lanes under a mask instead, it was 5% of a
-        // 1.1B Q4_K_M decode's samples (JFR): the mask's lanes reach past the end of out for the last rows.
+        // acc − accMin per row, stored 8 wide: stored as the 16 lanes under a mask, it was 5% of a 1.1B
+        // Q4_K_M decode's samples (JFR).
         VectorMath.lowerHalf(acc).sub(VectorMath.upperHalf(acc)).intoArray(out, r);
     }
 
