@@ -25,8 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Float order: llama.cpp's x86 Q8_0 × Q8_0 matmul runs through llamafile's tinyBLAS_Q0_AVX. Per
  * output it keeps 8 float lanes; for each block, lane l takes the int32 sum of the 4 products of
  * elements 4l .. 4l + 3 and does {@code acc[l] = fma(d_w·d_a, isum_l, acc[l])}, blocks in order; the
- * result is {@link VectorMath#hsum8} of the lanes. Both paths below compute exactly that, so they agree
- * bit for bit with each other and with llama.cpp.
+ * result is {@link VectorMath#hsum8} of the lanes. Every path below (a block at a time, two blocks at
+ * a time at 512 bits, and the lane kernel) computes exactly that, so they agree bit for bit with each
+ * other and with llama.cpp.
  */
 public final class Q8_0 implements RowKernel, LaneKernel {
     public static final Q8_0 INSTANCE = new Q8_0();
