@@ -14,8 +14,16 @@ import dev.vecllama.quant.TokenLanes;
  * nothing is allocated.
  */
 public final class MatMulJob implements ThreadPool.RangeTask {
-    /** Rows handed to a thread are multiples of this, so multi-row kernels see whole groups. */
-    private static final int GRAIN = 4;
+    /** Rows handed to a thread are multiples of this, so multi-row kernels see whole groups (Q4_K's decode takes 8). */
+    private static final int GRAIN = 8;
+    /**
+     * Chunks per thread for a batch too small for lane kernels (decode): a thread done with its own
+     * takes over another's unstarted ones. With one each, both threads of a 1.1B Q4_K_M decode at 2
+     * threads spent a fifth to a quarter of their samples waiting (JFR), the caller for the worker
+     * at the end of a product, the worker for the next. Prompts keep one: each chunk transposes its
+     * tile of activations again ({@link TokenLanes#fill}).
+     */
+    private static final int DECODE_CHUNKS = 4;
     /**
      * Tokens per tile of a product without a lane kernel (ready): their quantized activations stay in
      * cache while a row range streams past. With lane kernels, a region's tile is the smallest its
@@ -81,7 +89,7 @@ public final class MatMulJob implements ThreadPool.RangeTask {
         pool.parallelFor(tokens, 1, prepare);
         int rows = 0;
         for (int i = 0; i < count; i++) rows += w[i].rows;
-        pool.parallelFor(rows, GRAIN, this);
+        pool.parallelFor(rows, GRAIN, tokens < TokenLanes.WIDTH ? DECODE_CHUNKS : 1, this);
         for (int i = 0; i < count; i++) {
             w[i] = null;
             out[i] = null;
