@@ -25,7 +25,7 @@ final class MergeTable {
 
     MergeTable(Vocabulary vocab, String[] merges) {
         this.vocab = vocab;
-        int cap = Integer.highestOneBit(Math.max(2, merges.length) * 2) * 2;
+        int cap = Integer.highestOneBit(Math.max(2, merges.length) * 2); // at most half full
         keys = new long[cap];
         ranks = new int[cap];
         Arrays.fill(ranks, -1);
@@ -36,8 +36,7 @@ final class MergeTable {
             String m = merges[rank];
             int space = m.indexOf(' ', 1); // a part may itself be a space, so look from the second character
             if (space < 0) continue; // llama.cpp files it under ("", ""), which no symbol ever is
-            String left = m.substring(0, space), right = m.substring(space + 1);
-            long key = pack(symbolId(left), symbolId(right));
+            long key = pack(symbolId(m, 0, space), symbolId(m, space + 1, m.length()));
             int slot = slot(key);
             if (ranks[slot] >= 0) continue; // a repeated pair keeps its first (best) rank
             keys[slot] = key;
@@ -47,8 +46,13 @@ final class MergeTable {
 
     /** The id of a symbol text, given one past the vocabulary if it is not a token. */
     int symbolId(String text) {
-        int id = vocab.id(text);
-        return id >= 0 ? id : extraId(text);
+        return symbolId(text, 0, text.length());
+    }
+
+    /** {@link #symbolId(String)} of {@code s[from, to)}. */
+    private int symbolId(String s, int from, int to) {
+        int id = vocab.id(s, from, to);
+        return id >= 0 ? id : extraId(s.substring(from, to));
     }
 
     private synchronized int extraId(String text) {

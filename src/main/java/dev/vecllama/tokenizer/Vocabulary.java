@@ -2,8 +2,6 @@ package dev.vecllama.tokenizer;
 
 import dev.vecllama.gguf.GGUFFile;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -37,7 +35,13 @@ final class Vocabulary {
     private final String[] texts;
     private final TokenType[] types;
     private final float[] scores;
-    private final Map<String, Integer> ids;
+    /**
+     * Text → id, open addressing: per slot a token id + 1, 0 for none. Looked up by a range of a
+     * string too ({@link #id(String, int, int)}): a byte-level BPE vocabulary's ~280k merges name their
+     * two parts inside one string, and cutting them out as strings to look up in a HashMap was most of
+     * loading a Llama 3 tokenizer.
+     */
+    private final int[] slots;
     final int bos;
     final int eos;
     final int unk;
@@ -45,12 +49,12 @@ final class Vocabulary {
     /** Tokens at which generation stops: EOS, EOT, EOM and the control tokens that end a turn. */
     final boolean[] endOfGeneration;
 
-    private Vocabulary(String[] texts, TokenType[] types, float[] scores, Map<String, Integer> ids,
+    private Vocabulary(String[] texts, TokenType[] types, float[] scores, int[] slots,
                        int bos, int eos, int unk, boolean addBos, boolean[] endOfGeneration) {
         this.texts = texts;
         this.types = types;
         this.scores = scores;
-        this.ids = ids;
+        this.slots = slots;
         this.bos = bos;
         this.eos = eos;
         this.unk = unk;
@@ -67,13 +71,14 @@ final class Vocabulary {
         float[] scores = readScores(f, n);
         TokenType[] types = readTypes(f, n);
 
-        Map<String, Integer> ids = HashMap.newHashMap(n);
+        int[] slots = new int[Integer.highestOneBit(n) * 4]; // at most half full
         for (int i = 0; i < n; i++) {
             if (texts[i].isEmpty()) texts[i] = "[EMPTY_" + i + "]"; // llama.cpp's name, so every token stays findable
-            Integer prev = ids.putIfAbsent(texts[i], i);
-            if (prev != null) {
-                throw new IllegalArgumentException("duplicate token in vocabulary: '" + texts[i] + "' has ids " + prev + " and " + i);
+            int slot = slot(slots, texts, texts[i], 0, texts[i].length());
+            if (slots[slot] != 0) {
+                throw new IllegalArgumentException("duplicate token in vocabulary: '" + texts[i] + "' has ids " + (slots[slot] - 1) + " and " + i);
             }
+            slots[slot] = i + 1;
         }
         int bos = specialId(f, KEY_BOS, d.bos(), n);
         int eos = specialId(f, KEY_EOS, d.eos(), n);
@@ -85,7 +90,7 @@ final class Vocabulary {
         for (int id : new int[] {eos, specialId(f, KEY_EOT, -1, n), specialId(f, KEY_EOM, -1, n)}) {
             if (id >= 0) eog[id] = true;
         }
-        return new Vocabulary(texts, types, scores, ids, bos, eos, unk, addBos, eog);
+        return new Vocabulary(texts, types, scores, slots, bos, eos, unk, addBos, eog);
     }
 
     private static float[] readScores(GGUFFile f, int n) {
@@ -142,7 +147,23 @@ final class Vocabulary {
 
     /** The id of the token with exactly this text, or -1. */
     int id(String text) {
-        Integer id = ids.get(text);
-        return id == null ? -1 : id;
+        return id(text, 0, text.length());
+    }
+
+    /** The id of the token whose text is {@code s[from, to)}, or -1. */
+    int id(String s, int from, int to) {
+        return slots[slot(slots, texts, s, from, to)] - 1;
+    }
+
+    /** The slot of the token whose text is {@code s[from, to)}, or the empty slot where it would go. */
+    private static int slot(int[] slots, String[] texts, String s, int from, int to) {
+        int h = 0; // String.hashCode's, of the range: a whole string's is cached by the string
+        if (from == 0 && to == s.length()) h = s.hashCode();
+        else for (int i = from; i < to; i++) h = 31 * h + s.charAt(i);
+        int mask = slots.length - 1, len = to - from;
+        for (int i = (h * 0x9E3779B9) >>> Integer.numberOfLeadingZeros(mask) & mask; ; i = (i + 1) & mask) {
+            int t = slots[i] - 1;
+            if (t < 0 || texts[t].length() == len && texts[t].regionMatches(0, s, from, len)) return i;
+        }
     }
 }
