@@ -323,6 +323,8 @@ public final class GGUFFile implements AutoCloseable {
         private final MemorySegment seg;
         private final long size;
         long pos;
+        /** The bytes of the string being read, before they are decoded. */
+        private byte[] text = new byte[64];
 
         Reader(MemorySegment seg) {
             this.seg = seg;
@@ -373,11 +375,29 @@ public final class GGUFFile implements AutoCloseable {
         }
 
         String string(String what) {
-            long len = count("length of " + what, 1);
-            if (len > Integer.MAX_VALUE - 8) throw new GGUFFormatException(what + ": string of " + fmt(len) + " bytes is too long");
-            byte[] b = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
+            return string(what, -1);
+        }
+
+        /**
+         * A string named {@code what} in errors, element {@code index} of it unless that is negative.
+         * The name is built only for an error, and the bytes go through one reused array: opening a
+         * Llama 3 vocabulary's ~400k strings (rand-llama3-Q8_0) took 391 ms in a fresh JVM before both,
+         * 227 after.
+         */
+        String string(String what, int index) {
+            long len = size - pos >= 8 ? seg.get(ValueLayout.JAVA_LONG_UNALIGNED, pos) : -1;
+            if (len >= 0 && len <= size - pos - 8) pos += 8;
+            else len = count("length of " + name(what, index), 1); // throws: says what is wrong
+            if (len > Integer.MAX_VALUE - 8) throw new GGUFFormatException(name(what, index) + ": string of " + fmt(len) + " bytes is too long");
+            int n = (int) len;
+            if (text.length < n) text = new byte[Math.max(n, 2 * text.length)];
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, text, 0, n);
             pos += len;
-            return new String(b, StandardCharsets.UTF_8);
+            return new String(text, 0, n, StandardCharsets.UTF_8);
+        }
+
+        private static String name(String what, int index) {
+            return index < 0 ? what : what + "[" + index + "]";
         }
 
         private boolean bool(String key) {
@@ -429,7 +449,7 @@ public final class GGUFFile implements AutoCloseable {
                 }
                 case STRING -> {
                     String[] r = new String[len];
-                    for (int i = 0; i < len; i++) r[i] = string(key + "[" + i + "]");
+                    for (int i = 0; i < len; i++) r[i] = string(key, i);
                     yield r;
                 }
                 case ARRAY -> {
