@@ -8,51 +8,42 @@ import java.util.Map;
 
 /**
  * The ranked merges of a byte-level BPE vocabulary ({@code tokenizer.ggml.merges}, "left right", best first),
- * keyed by the pair of symbol ids packed in a long, in an open-addressing table (≈280k merges for Llama 3).
- * A symbol id is the token id when the symbol is a token; the rare merge part or result that is not a token
- * gets an id past the vocabulary, so merging behaves exactly as llama.cpp's string-keyed table. The symbol a
- * merge makes is looked up the first time the merge is used: most of the table never is, and this saves
- * about a third of the load time. Safe to share between threads.
+ * in an open-addressing table keyed by the merge's own text (≈280k merges for Llama 3). Keyed so, building it
+ * only hashes strings the file already holds: keyed by the pair of their parts' ids, building it looked up
+ * two parts per merge, a third of a Llama 3 model's start (while the JIT's top tier was busy with the warm-up's
+ * kernels). A lookup joins the two parts' texts and checks that the merge splits there, so a pair matches
+ * exactly the merges llama.cpp's table of (left, right) strings files under it. A symbol id is the token id
+ * when the symbol is a token; the rare symbol that is not a token gets an id past the vocabulary. The symbol
+ * a merge makes is looked up the first time the merge is used. Safe to share between threads.
  */
 final class MergeTable {
     private final Vocabulary vocab;
+    private final String[] merges;
     private final Map<String, Integer> extraIds = new HashMap<>();
     private final List<String> extraTexts = new ArrayList<>();
-    private final long[] keys;
-    private final int[] ranks;
+    /** Per slot a rank + 1, 0 for none. */
+    private final int[] slots;
     private final int[] results;
-    private final int mask;
 
     MergeTable(Vocabulary vocab, String[] merges) {
         this.vocab = vocab;
-        int cap = Integer.highestOneBit(Math.max(2, merges.length) * 2); // at most half full
-        keys = new long[cap];
-        ranks = new int[cap];
-        Arrays.fill(ranks, -1);
-        mask = cap - 1;
+        this.merges = merges;
+        slots = new int[Integer.highestOneBit(Math.max(2, merges.length) * 2)]; // at most half full
         results = new int[merges.length];
         Arrays.fill(results, -1);
         for (int rank = 0; rank < merges.length; rank++) {
-            String m = merges[rank];
-            int space = m.indexOf(' ', 1); // a part may itself be a space, so look from the second character
-            if (space < 0) continue; // llama.cpp files it under ("", ""), which no symbol ever is
-            long key = pack(symbolId(m, 0, space), symbolId(m, space + 1, m.length()));
-            int slot = slot(key);
-            if (ranks[slot] >= 0) continue; // a repeated pair keeps its first (best) rank
-            keys[slot] = key;
-            ranks[slot] = rank;
+            // llama.cpp files a merge without a separating space under ("", ""), which no symbol ever is;
+            // a part may itself be a space, so the separator is looked for from the second character.
+            if (merges[rank].indexOf(' ', 1) < 0) continue;
+            int slot = slot(merges[rank]);
+            if (slots[slot] == 0) slots[slot] = rank + 1; // a repeated pair keeps its first (best) rank
         }
     }
 
     /** The id of a symbol text, given one past the vocabulary if it is not a token. */
     int symbolId(String text) {
-        return symbolId(text, 0, text.length());
-    }
-
-    /** {@link #symbolId(String)} of {@code s[from, to)}. */
-    private int symbolId(String s, int from, int to) {
-        int id = vocab.id(s, from, to);
-        return id >= 0 ? id : extraId(s.substring(from, to));
+        int id = vocab.id(text);
+        return id >= 0 ? id : extraId(text);
     }
 
     private synchronized int extraId(String text) {
@@ -72,7 +63,9 @@ final class MergeTable {
 
     /** The rank of merging these two symbols, or -1 if they do not merge. */
     int rank(int left, int right) {
-        return ranks[slot(pack(left, right))];
+        String l = text(left);
+        int rank = slots[slot(l + " " + text(right))] - 1;
+        return rank >= 0 && merges[rank].indexOf(' ', 1) == l.length() ? rank : -1;
     }
 
     /** The symbol that merging {@code left} and {@code right}, whose merge has this rank, makes. */
@@ -85,15 +78,11 @@ final class MergeTable {
         return r;
     }
 
-    private static long pack(int left, int right) {
-        return (long) left << 32 | (right & 0xFFFFFFFFL);
-    }
-
-    /** The slot holding {@code key}, or the empty slot where it would go. */
-    private int slot(long key) {
-        int h = Long.hashCode(key * 0x9E3779B97F4A7C15L);
-        int i = (h ^ (h >>> 16)) & mask;
-        while (ranks[i] >= 0 && keys[i] != key) i = (i + 1) & mask;
+    /** The slot holding the merge whose text is {@code key}, or the empty slot where it would go. */
+    private int slot(String key) {
+        int mask = slots.length - 1;
+        int i = (key.hashCode() * 0x9E3779B9) >>> Integer.numberOfLeadingZeros(mask) & mask;
+        while (slots[i] != 0 && !merges[slots[i] - 1].equals(key)) i = (i + 1) & mask;
         return i;
     }
 }
