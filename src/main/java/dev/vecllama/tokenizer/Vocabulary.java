@@ -35,8 +35,7 @@ final class Vocabulary {
     private final String[] texts;
     private final TokenType[] types;
     private final float[] scores;
-    /** Text → id, open addressing: per slot a token id + 1, 0 for none (a fifth of a HashMap's memory for 128k tokens). */
-    private final int[] slots;
+    private final StringIndex ids;
     final int bos;
     final int eos;
     final int unk;
@@ -44,12 +43,12 @@ final class Vocabulary {
     /** Tokens at which generation stops: EOS, EOT, EOM and the control tokens that end a turn. */
     final boolean[] endOfGeneration;
 
-    private Vocabulary(String[] texts, TokenType[] types, float[] scores, int[] slots,
+    private Vocabulary(String[] texts, TokenType[] types, float[] scores, StringIndex ids,
                        int bos, int eos, int unk, boolean addBos, boolean[] endOfGeneration) {
         this.texts = texts;
         this.types = types;
         this.scores = scores;
-        this.slots = slots;
+        this.ids = ids;
         this.bos = bos;
         this.eos = eos;
         this.unk = unk;
@@ -66,14 +65,11 @@ final class Vocabulary {
         float[] scores = readScores(f, n);
         TokenType[] types = readTypes(f, n);
 
-        int[] slots = new int[Integer.highestOneBit(n) * 4]; // at most half full
+        StringIndex ids = new StringIndex(texts, n);
         for (int i = 0; i < n; i++) {
             if (texts[i].isEmpty()) texts[i] = "[EMPTY_" + i + "]"; // llama.cpp's name, so every token stays findable
-            int slot = slot(slots, texts, texts[i]);
-            if (slots[slot] != 0) {
-                throw new IllegalArgumentException("duplicate token in vocabulary: '" + texts[i] + "' has ids " + (slots[slot] - 1) + " and " + i);
-            }
-            slots[slot] = i + 1;
+            int first = ids.put(i);
+            if (first != i) throw new IllegalArgumentException("duplicate token in vocabulary: '" + texts[i] + "' has ids " + first + " and " + i);
         }
         int bos = specialId(f, KEY_BOS, d.bos(), n);
         int eos = specialId(f, KEY_EOS, d.eos(), n);
@@ -85,7 +81,7 @@ final class Vocabulary {
         for (int id : new int[] {eos, specialId(f, KEY_EOT, -1, n), specialId(f, KEY_EOM, -1, n)}) {
             if (id >= 0) eog[id] = true;
         }
-        return new Vocabulary(texts, types, scores, slots, bos, eos, unk, addBos, eog);
+        return new Vocabulary(texts, types, scores, ids, bos, eos, unk, addBos, eog);
     }
 
     private static float[] readScores(GGUFFile f, int n) {
@@ -142,14 +138,6 @@ final class Vocabulary {
 
     /** The id of the token with exactly this text, or -1. */
     int id(String text) {
-        return slots[slot(slots, texts, text)] - 1;
-    }
-
-    /** The slot of the token whose text is {@code text}, or the empty slot where it would go. */
-    private static int slot(int[] slots, String[] texts, String text) {
-        int mask = slots.length - 1;
-        int i = (text.hashCode() * 0x9E3779B9) >>> Integer.numberOfLeadingZeros(mask) & mask;
-        while (slots[i] != 0 && !texts[slots[i] - 1].equals(text)) i = (i + 1) & mask;
-        return i;
+        return ids.get(text);
     }
 }
