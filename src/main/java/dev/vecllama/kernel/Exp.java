@@ -98,11 +98,41 @@ public final class Exp {
     private static final FloatVector INFINITY = FloatVector.broadcast(F8, Float.POSITIVE_INFINITY);
     private static final FloatVector ZERO = FloatVector.zero(F8);
 
+    /** What the warm-up thread calls until libmExpfSum's vector path is fast: a softmax over 256 positions. */
+    public static final KernelWarmup.Switch SOFTMAX = new KernelWarmup.Switch() {
+        private final float[] scores = new float[256], x = new float[256];
+
+        {
+            for (int i = 0; i < scores.length; i++) scores[i] = (float) Math.sin(i);
+        }
+
+        @Override
+        public void call() {
+            System.arraycopy(scores, 0, x, 0, x.length);
+            libmExpfSumVector(x, 1f, 0, x.length);
+        }
+
+        @Override
+        public Runnable reference() {
+            return () -> {
+                System.arraycopy(scores, 0, x, 0, x.length);
+                libmExpfSumScalar(x, 1f, 0, x.length, 0f);
+            };
+        }
+    };
+
     /**
      * Sets {@code x[i] = libmExpf(x[i] - shift)} for i in [from, to), bit for bit, and returns the
-     * float sum of the new values added in index order: a softmax's weights and denominator.
+     * float sum of the new values added in index order: a softmax's weights and denominator. Scalar
+     * until the vector path is compiled: run by the Vector API's Java fallback, it had been a third of
+     * a tiny model's first 100-token prompt (JFR).
      */
     public static float libmExpfSum(float[] x, float shift, int from, int to) {
+        return SOFTMAX.on() ? libmExpfSumVector(x, shift, from, to) : libmExpfSumScalar(x, shift, from, to, 0f);
+    }
+
+    /** {@link #libmExpfSum}, eight lanes at a time where the vectors are 512 bits wide. */
+    static float libmExpfSumVector(float[] x, float shift, int from, int to) {
         int i = from;
         float sum = 0;
         if (VECTOR) {
@@ -134,7 +164,12 @@ public final class Exp {
                 for (int j = i; j < i + F8.length(); j++) sum += x[j];
             }
         }
-        for (; i < to; i++) {
+        return libmExpfSumScalar(x, shift, i, to, sum);
+    }
+
+    /** {@link #libmExpfSum} one element at a time, adding to {@code sum}. */
+    private static float libmExpfSumScalar(float[] x, float shift, int from, int to, float sum) {
+        for (int i = from; i < to; i++) {
             x[i] = libmExpf(x[i] - shift);
             sum += x[i];
         }

@@ -31,7 +31,7 @@ public final class Model implements AutoCloseable {
         Weights weights = new Weights(file, config);
         if (nf4 != null) weights = NF4Conversion.convert(weights, nf4, converted, System.err);
         // JIT-compiles the kernels while the tokenizer is built.
-        KernelWarmup.start(weights.formatSamples(), Attention.EXERCISE, Exp.SWIGLU, ActivationQuantizer.VECTOR);
+        KernelWarmup.start(weights.formatSamples(), Attention.EXERCISE, Exp.SWIGLU, Exp.SOFTMAX, ActivationQuantizer.VECTOR);
         this.tokenizer = Tokenizer.fromGGUF(file);
         this.pool = new ThreadPool(threads);
         this.llama = new Llama(config, weights, pool, act.mode(), scales);

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Exp#libmExpfSum} must give the scalar {@link Exp#libmExpf}'s bits for every input, and
+ * {@link Exp#libmExpfSum}'s vector path must give the scalar {@link Exp#libmExpf}'s bits for every input, and
  * their in-order sum: attention's softmax uses it, and llama.cpp's logits are matched to the last
  * bit. Each test calls it thousands of times, so its checks run both on the Vector API's Java
  * fallback (before the JIT's top tier) and on the code C2 intrinsifies.
@@ -23,7 +23,7 @@ class ExpTest {
      */
     private static void check(float[] x, float shift, int from, int to) {
         float[] y = x.clone();
-        float sum = Exp.libmExpfSum(y, shift, from, to);
+        float sum = Exp.libmExpfSumVector(y, shift, from, to);
         float wantSum = 0;
         for (int i = 0; i < x.length; i++) {
             boolean inRange = i >= from && i < to;
@@ -128,7 +128,7 @@ class ExpTest {
                 if (f == f) x[n++] = f;
             }
             float[] y = x.clone();
-            Exp.libmExpfSum(y, 0f, 0, n);
+            Exp.libmExpfSumVector(y, 0f, 0, n);
             for (int i = 0; i < n; i++) {
                 float want = Exp.libmExpf(x[i]);
                 if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(y[i])) {
