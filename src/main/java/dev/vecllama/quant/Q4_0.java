@@ -75,17 +75,19 @@ public final class Q4_0 implements RowKernel, LaneKernel {
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
             float d = Half.f16(w, o) * a.scale[b];
+            // The block's 16 bytes in two reads: this runs for real until the vector kernels are
+            // compiled, and a read from a mapped file per code was most of a first long prompt.
+            long low = w.get(LittleEndian.LONG, o + QS), high = w.get(LittleEndian.LONG, o + QS + 8);
             for (int m = 0; m < 8; m++) {
-                int isum = product(w, o, a, b, 2 * m) + product(w, o, a, b, 2 * m + 1)
-                        + product(w, o, a, b, 2 * m + 16) + product(w, o, a, b, 2 * m + 17);
+                // Bytes 2m and 2m + 1 ({@link #code}'s layout): codes 2m, 2m + 1 in their low nibbles, 2m + 16, 2m + 17 in their high.
+                int two = (int) ((m < 4 ? low : high) >>> 16 * (m & 3));
+                int x = b * BLOCK + 2 * m;
+                int isum = ((two & 0x0F) - 8) * a.q[x] + ((two >> 8 & 0x0F) - 8) * a.q[x + 1]
+                        + ((two >> 4 & 0x0F) - 8) * a.q[x + 16] + ((two >> 12 & 0x0F) - 8) * a.q[x + 17];
                 acc[m] = Math.fma((float) isum, d, acc[m]);
             }
         }
         return VectorMath.hsum8(acc);
-    }
-
-    private static int product(MemorySegment w, long o, Activation a, int b, int j) {
-        return (code(w, o, j) - 8) * a.q[b * BLOCK + j];
     }
 
     @Override

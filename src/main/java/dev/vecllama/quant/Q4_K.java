@@ -49,8 +49,6 @@ public final class Q4_K implements RowKernel, LaneKernel {
     private static final VectorSpecies<Integer> HEADER = IntVector.SPECIES_128;
     /** Per super-block constants {@link #unpackCodes} keeps: d, dmin, the 8 minimums (from MINS), the 8 scales (from SUB_SCALES). */
     private static final int CONSTANTS = 18, MINS = 2, SUB_SCALES = 10;
-    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     // How dot folds sub-blocks into fewer vectors. A pair (j, j + 1): lower half of the lanes
     // sub-block j, upper half j + 1. Two pairs (j .. j + 3): the quarters j, j + 2, j + 1, j + 3.
@@ -110,7 +108,7 @@ public final class Q4_K implements RowKernel, LaneKernel {
      * 4..7, whose top 2 bits sit in the top 2 bits of bytes 0..3 (scales) and 4..7 (minimums).
      */
     static long sixBit(MemorySegment w, long o, boolean mins) {
-        return sixBit(w.get(LE_INT, o + SCALES), w.get(LE_INT, o + SCALES + 4), w.get(LE_INT, o + SCALES + 8), mins);
+        return sixBit(w.get(LittleEndian.INT, o + SCALES), w.get(LittleEndian.INT, o + SCALES + 4), w.get(LittleEndian.INT, o + SCALES + 8), mins);
     }
 
     /** {@link #sixBit(MemorySegment, long, boolean)} of the 12 bytes as three little-endian ints. */
@@ -174,7 +172,7 @@ public final class Q4_K implements RowKernel, LaneKernel {
         for (int j = j0; j < j1; j++) {
             int isum = 0, shift = 4 * (j & 1);
             for (int l = 0; l < 32; l += 8) {
-                long codes = w.get(LE_LONG, o + QS + 32 * (j / 2) + l) >>> shift;
+                long codes = w.get(LittleEndian.LONG, o + QS + 32 * (j / 2) + l) >>> shift;
                 for (int k = 0; k < 8; k++) isum += (int) (codes >>> (8 * k) & 0x0F) * a.q[b * BLOCK + 32 * j + l + k];
             }
             s += sub(sc, j) * isum;
@@ -217,7 +215,7 @@ public final class Q4_K implements RowKernel, LaneKernel {
                 // The 16-byte header (d, dmin, the packed scales) as two scalar reads, and the scales
                 // unpacked in the integer unit: this loop is bound by vector operations, and lane reads
                 // from a vector load are vector operations (a vector read cost 8% more).
-                long h0 = w.get(LE_LONG, o), h1 = w.get(LE_LONG, o + 8);
+                long h0 = w.get(LittleEndian.LONG, o), h1 = w.get(LittleEndian.LONG, o + 8);
                 int dd = (int) h0, u0 = (int) (h0 >>> 32), u1 = (int) h1, u2 = (int) (h1 >>> 32);
                 long sc = sixBit(u0, u1, u2, false), m = sixBit(u0, u1, u2, true);
                 ByteVector scBytes = LongVector.broadcast(LongVector.SPECIES_128, sc).reinterpretAsBytes();

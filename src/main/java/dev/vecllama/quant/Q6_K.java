@@ -81,8 +81,6 @@ public final class Q6_K implements RowKernel, LaneKernel {
         }
     }
 
-    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     /**
      * Reads 8 codes at a time, with {@link #code}'s layout: element l + k of run r of a half (l a
      * multiple of 8, k &lt; 8) is byte k of the 8 at ql[l + 32·(r mod 2)] (its high nibble for r ≥ 2)
@@ -97,12 +95,12 @@ public final class Q6_K implements RowKernel, LaneKernel {
         for (int b = 0; b < n / BLOCK; b++) {
             long o = offset + (long) b * BLOCK_BYTES;
             java.util.Arrays.fill(sumi, 0);
-            long scales = w.get(LE_LONG, o + SCALES), scalesHigh = w.get(LE_LONG, o + SCALES + 8);
+            long scales = w.get(LittleEndian.LONG, o + SCALES), scalesHigh = w.get(LittleEndian.LONG, o + SCALES + 8);
             for (int half = 0; half < 2; half++) {
                 for (int l = 0; l < 32; l += 8) {
-                    long qh = w.get(LE_LONG, o + QH + 32 * half + l);
+                    long qh = w.get(LittleEndian.LONG, o + QH + 32 * half + l);
                     for (int r = 0; r < 4; r++) {
-                        long ql = w.get(LE_LONG, o + QL + 64 * half + 32 * (r & 1) + l) >>> (4 * (r >> 1));
+                        long ql = w.get(LittleEndian.LONG, o + QL + 64 * half + 32 * (r & 1) + l) >>> (4 * (r >> 1));
                         int g = 8 * half + 2 * r + l / 16;
                         int sc = (byte) ((g < 8 ? scales : scalesHigh) >>> (8 * (g & 7)));
                         for (int k = 0; k < 8; k++) {

@@ -64,8 +64,10 @@ public final class Q8_0 implements RowKernel, LaneKernel {
             long o = offset + (long) b * BLOCK_BYTES;
             float d = Half.f16(w, o) * a.scale[b];
             for (int l = 0; l < 8; l++) {
-                int isum = 0;
-                for (int j = 4 * l; j < 4 * l + 4; j++) isum += w.get(ValueLayout.JAVA_BYTE, o + QS + j) * a.q[b * BLOCK + j];
+                // A lane's 4 weights in one read: this runs for real until the vector kernels are
+                // compiled, and a read from a mapped file per weight was most of a first long prompt.
+                int four = w.get(LittleEndian.INT, o + QS + 4 * l), isum = 0;
+                for (int k = 0; k < 4; k++) isum += (byte) (four >>> 8 * k) * a.q[b * BLOCK + 4 * l + k];
                 acc[l] = Math.fma(d, (float) isum, acc[l]);
             }
         }
