@@ -79,7 +79,7 @@ public final class Q4_0 implements RowKernel, LaneKernel {
             // compiled, and a read from a mapped file per code was most of a first long prompt.
             long low = w.get(LittleEndian.LONG, o + QS), high = w.get(LittleEndian.LONG, o + QS + 8);
             for (int m = 0; m < 8; m++) {
-                // Bytes 2m and 2m + 1 ({@link #code}'s layout): codes 2m, 2m + 1 in their low nibbles, 2m + 16, 2m + 17 in their high.
+                // Bytes 2m and 2m + 1 (code()'s layout): codes 2m, 2m + 1 in their low nibbles, 2m + 16, 2m + 17 in their high.
                 int two = (int) ((m < 4 ? low : high) >>> 16 * (m & 3));
                 int x = b * BLOCK + 2 * m;
                 int isum = ((two & 0x0F) - 8) * a.q[x] + ((two >> 8 & 0x0F) - 8) * a.q[x + 1]
