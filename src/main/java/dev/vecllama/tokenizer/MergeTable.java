@@ -9,12 +9,13 @@ import java.util.Map;
 /**
  * The ranked merges of a byte-level BPE vocabulary ({@code tokenizer.ggml.merges}, "left right", best first),
  * indexed by each merge's own text (≈280k merges for Llama 3). Indexed so, building the table only hashes
- * strings the file already holds: keyed by the pair of their parts' ids, it looked up two parts
- * per merge, 327 ms of rand-llama3-Q8_0's 1.85 s to its first token (in C1, while C2 was busy with the
- * warm-up's kernels), now 101 ms. A lookup joins the two parts' texts and checks that the merge splits there, so a pair matches
- * exactly the merges llama.cpp's table of (left, right) strings files under it. A symbol id is the token id
- * when the symbol is a token; the rare symbol that is not a token gets an id past the vocabulary. The symbol
- * a merge makes is looked up the first time the merge is used. Safe to share between threads.
+ * strings the file already holds: keyed by the pair of their parts' ids, it looked up two parts per merge,
+ * 327 ms of rand-llama3-Q8_0's 1.85 s to its first token (largely in C1, while C2 was busy with the
+ * warm-up's kernels), now 101 ms. A lookup joins the two parts' texts and checks that the merge splits
+ * there, so a pair matches exactly the merges llama.cpp's table of (left, right) strings files under it.
+ * A symbol id is the token id when the symbol is a token; the rare symbol that is not a token gets an id
+ * past the vocabulary. The symbol a merge makes is looked up the first time the merge is used. Safe to
+ * share between threads.
  */
 final class MergeTable {
     private final Vocabulary vocab;
@@ -28,7 +29,7 @@ final class MergeTable {
     MergeTable(Vocabulary vocab, String[] merges) {
         this.vocab = vocab;
         this.merges = merges;
-        ranks = new StringIndex(merges, merges.length);
+        ranks = new StringIndex(merges);
         results = new int[merges.length];
         Arrays.fill(results, -1);
         for (int rank = 0; rank < merges.length; rank++) {

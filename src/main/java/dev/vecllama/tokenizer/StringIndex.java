@@ -2,8 +2,8 @@ package dev.vecllama.tokenizer;
 
 /**
  * Where each string of an array is, by its text: open addressing over the strings' own (cached) hash
- * codes, at most half full, an int per slot. For a vocabulary's 128k tokens it is a fifth of a HashMap's
- * memory, and for a merge table's 280k merges it hashes only strings the file already holds.
+ * codes, at most half full, an int per slot where a HashMap keeps a node and a boxed index per string.
+ * For a merge table's 280k merges it hashes only strings the file already holds.
  */
 final class StringIndex {
     private final String[] strings;
@@ -11,10 +11,10 @@ final class StringIndex {
     private final int[] slots;
     private final int shift;
 
-    /** An empty index for up to {@code capacity} of {@code strings}; {@link #put} fills it. */
-    StringIndex(String[] strings, int capacity) {
+    /** An empty index over {@code strings}; {@link #put} files them. */
+    StringIndex(String[] strings) {
         this.strings = strings;
-        this.slots = new int[Integer.highestOneBit(Math.max(2, capacity)) * 4];
+        this.slots = new int[Integer.highestOneBit(Math.max(2, strings.length)) * 4];
         this.shift = Integer.numberOfLeadingZeros(slots.length - 1);
     }
 

@@ -65,7 +65,7 @@ final class Vocabulary {
         float[] scores = readScores(f, n);
         TokenType[] types = readTypes(f, n);
 
-        StringIndex ids = new StringIndex(texts, n);
+        StringIndex ids = new StringIndex(texts);
         for (int i = 0; i < n; i++) {
             if (texts[i].isEmpty()) texts[i] = "[EMPTY_" + i + "]"; // llama.cpp's name, so every token stays findable
             int first = ids.put(i);
