@@ -97,7 +97,8 @@ final class HalfFloatDot {
      * plus the plain sum of the elements past the last multiple of 16.
      */
     static void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1, boolean bf16) {
-        x.matmul(w, rowBytes, cols, cols, 0, out, r0, r1, bf16 ? HalfFloatDot::unpackBF16 : HalfFloatDot::unpackF16, HalfFloatDot::dotLanes);
+        x.matmulGroupPairs(w, rowBytes, cols, cols, 0, out, r0, r1, 4, bf16 ? HalfFloatDot::unpackBF16 : HalfFloatDot::unpackF16,
+                (t, g, n, o, r, last) -> dotLaneQuads(t, g, g + 1, n, o, r, last), (t, g, n, o, r, last) -> dotLaneQuads(t, g, g, n, o, r, last));
     }
 
     /** A row of n f16 weights as floats into {@code wf[o ..]}. */
@@ -115,48 +116,89 @@ final class HalfFloatDot {
     }
 
     /**
-     * Group g's tokens against the two unpacked rows. Four of the 16 accumulators of each row at a
-     * time: 8 independent FMA chains, enough to hide the FMA latency.
+     * Groups g and g2 of the tile's tokens against its 4 unpacked rows (rows r .. last, the last
+     * repeated past it; a lone group runs as g2 = g, computed twice): each token vector loaded serves
+     * 4 rows and each weight broadcast 2 groups, as in {@link Q8_0#dotLaneQuads}. Two of the 16
+     * accumulators of each row and group at a time: 16 independent FMA chains. Accumulator l of row i
+     * and group h is left at {@code partials[((4h + i)·16 + l)·WIDTH ..]}.
      */
-    private static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
-        int width = TokenLanes.WIDTH, full = n / LANES * LANES;
+    private static void dotLaneQuads(TokenLanes x, int g, int g2, int n, float[][] out, int r, int last) {
+        int width = TokenLanes.WIDTH, full = n / LANES * LANES, n2 = 2 * n, n3 = 3 * n;
         float[] wf = x.rows, at = x.values, p = x.partials;
-        int v = g * n * width;
+        int v = g * n * width, v2 = g2 * n * width;
         FloatVector zero = FloatVector.zero(FLOATS);
-        for (int l = 0; l < LANES; l += 4) {
+        for (int l = 0; l < LANES; l += 2) {
+            // a_i, b_i: row i's accumulators l and l + 1 against group g; c_i, d_i: against g2.
             FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+            FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, d0 = zero, d1 = zero, d2 = zero, d3 = zero;
             for (int i = l; i < full; i += LANES) {
-                FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + i * width), x1 = FloatVector.fromArray(FLOATS, at, v + (i + 1) * width);
-                FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (i + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (i + 3) * width);
-                a0 = x0.fma(FloatVector.broadcast(FLOATS, wf[i]), a0);
-                b0 = x0.fma(FloatVector.broadcast(FLOATS, wf[n + i]), b0);
-                a1 = x1.fma(FloatVector.broadcast(FLOATS, wf[i + 1]), a1);
-                b1 = x1.fma(FloatVector.broadcast(FLOATS, wf[n + i + 1]), b1);
-                a2 = x2.fma(FloatVector.broadcast(FLOATS, wf[i + 2]), a2);
-                b2 = x2.fma(FloatVector.broadcast(FLOATS, wf[n + i + 2]), b2);
-                a3 = x3.fma(FloatVector.broadcast(FLOATS, wf[i + 3]), a3);
-                b3 = x3.fma(FloatVector.broadcast(FLOATS, wf[n + i + 3]), b3);
+                FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + i * width), y0 = FloatVector.fromArray(FLOATS, at, v2 + i * width);
+                FloatVector w = FloatVector.broadcast(FLOATS, wf[i]);
+                a0 = x0.fma(w, a0);
+                c0 = y0.fma(w, c0);
+                w = FloatVector.broadcast(FLOATS, wf[n + i]);
+                a1 = x0.fma(w, a1);
+                c1 = y0.fma(w, c1);
+                w = FloatVector.broadcast(FLOATS, wf[n2 + i]);
+                a2 = x0.fma(w, a2);
+                c2 = y0.fma(w, c2);
+                w = FloatVector.broadcast(FLOATS, wf[n3 + i]);
+                a3 = x0.fma(w, a3);
+                c3 = y0.fma(w, c3);
+                x0 = FloatVector.fromArray(FLOATS, at, v + (i + 1) * width);
+                y0 = FloatVector.fromArray(FLOATS, at, v2 + (i + 1) * width);
+                w = FloatVector.broadcast(FLOATS, wf[i + 1]);
+                b0 = x0.fma(w, b0);
+                d0 = y0.fma(w, d0);
+                w = FloatVector.broadcast(FLOATS, wf[n + i + 1]);
+                b1 = x0.fma(w, b1);
+                d1 = y0.fma(w, d1);
+                w = FloatVector.broadcast(FLOATS, wf[n2 + i + 1]);
+                b2 = x0.fma(w, b2);
+                d2 = y0.fma(w, d2);
+                w = FloatVector.broadcast(FLOATS, wf[n3 + i + 1]);
+                b3 = x0.fma(w, b3);
+                d3 = y0.fma(w, d3);
             }
             a0.intoArray(p, l * width);
-            a1.intoArray(p, (l + 1) * width);
-            a2.intoArray(p, (l + 2) * width);
-            a3.intoArray(p, (l + 3) * width);
-            b0.intoArray(p, (LANES + l) * width);
+            b0.intoArray(p, (l + 1) * width);
+            a1.intoArray(p, (LANES + l) * width);
             b1.intoArray(p, (LANES + l + 1) * width);
-            b2.intoArray(p, (LANES + l + 2) * width);
-            b3.intoArray(p, (LANES + l + 3) * width);
+            a2.intoArray(p, (2 * LANES + l) * width);
+            b2.intoArray(p, (2 * LANES + l + 1) * width);
+            a3.intoArray(p, (3 * LANES + l) * width);
+            b3.intoArray(p, (3 * LANES + l + 1) * width);
+            c0.intoArray(p, (4 * LANES + l) * width);
+            d0.intoArray(p, (4 * LANES + l + 1) * width);
+            c1.intoArray(p, (5 * LANES + l) * width);
+            d1.intoArray(p, (5 * LANES + l + 1) * width);
+            c2.intoArray(p, (6 * LANES + l) * width);
+            d2.intoArray(p, (6 * LANES + l + 1) * width);
+            c3.intoArray(p, (7 * LANES + l) * width);
+            d3.intoArray(p, (7 * LANES + l + 1) * width);
         }
-        int first = x.first() + g * width;
         for (int h = 0; h < 2; h++) {
-            int base = h * LANES * width, row = h == 0 ? r : r2;
-            FloatVector f0 = folded(p, base, 0), f1 = folded(p, base, 1), f2 = folded(p, base, 2), f3 = folded(p, base, 3);
-            FloatVector f4 = folded(p, base, 4), f5 = folded(p, base, 5), f6 = folded(p, base, 6), f7 = folded(p, base, 7);
-            FloatVector s = f0.add(f4).add(f2.add(f6)).add(f1.add(f5).add(f3.add(f7)));
-            FloatVector tail = zero;
-            for (int i = full; i < n; i++) tail = tail.add(FloatVector.fromArray(FLOATS, at, v + i * width).mul(wf[h * n + i]));
-            s.add(tail).intoArray(p, 0);
-            for (int t = 0; t < width; t++) out[first + t][row] = p[t];
+            for (int i = 0; i < 4; i++) storeFolded(x, h == 0 ? g : g2, n, out, Math.min(r + i, last), (4 * h + i) * LANES * width, i);
         }
+    }
+
+    /**
+     * Group g's results for {@code row}, the tile's row i: its 16 accumulators at {@code partials[base ..]}
+     * folded 16 → 8 → {@link VectorMath#hsum8}'s order, plus the plain sum of the elements past the
+     * last multiple of 16.
+     */
+    private static void storeFolded(TokenLanes x, int g, int n, float[][] out, int row, int base, int i) {
+        int width = TokenLanes.WIDTH, v = g * n * width;
+        float[] p = x.partials, at = x.values, wf = x.rows;
+        FloatVector f0 = folded(p, base, 0), f1 = folded(p, base, 1), f2 = folded(p, base, 2), f3 = folded(p, base, 3);
+        FloatVector f4 = folded(p, base, 4), f5 = folded(p, base, 5), f6 = folded(p, base, 6), f7 = folded(p, base, 7);
+        FloatVector s = f0.add(f4).add(f2.add(f6)).add(f1.add(f5).add(f3.add(f7)));
+        FloatVector tail = FloatVector.zero(FLOATS);
+        for (int k = n / LANES * LANES; k < n; k++) tail = tail.add(FloatVector.fromArray(FLOATS, at, v + k * width).mul(wf[i * n + k]));
+        // Over the accumulators just folded.
+        s.add(tail).intoArray(p, base);
+        int first = x.first() + g * width;
+        for (int t = 0; t < width; t++) out[first + t][row] = p[base + t];
     }
 
     /** Accumulators l and l + 8 of the row at {@code base}, added: _mm512_reduce_add_ps's first fold. */

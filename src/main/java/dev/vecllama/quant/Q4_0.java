@@ -119,8 +119,8 @@ public final class Q4_0 implements RowKernel, LaneKernel {
     /** Lane t follows {@link #dot} for token t, with Q8_0's lane kernel in this format's element order. */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q4_0::unpackRow,
-                (t, g, n, o, r, r2) -> Q8_0.dotLanePairs(t, g, n, o, r, r2, LANE_ORDER), (t, g, n, o, r, r2) -> Q8_0.dotLanes(t, g, n, o, r, r2, LANE_ORDER));
+        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0.TILE_ROWS, Q4_0::unpackRow,
+                (t, g, n, o, r, last) -> Q8_0.dotLaneQuads(t, g, g + 1, n, o, r, last, LANE_ORDER), (t, g, n, o, r, last) -> Q8_0.dotLaneQuads(t, g, g, n, o, r, last, LANE_ORDER));
     }
 
     /** A row's weights as floats q − 8 into {@code wf[o ..]}, its block scales into {@code d[od ..]}. */

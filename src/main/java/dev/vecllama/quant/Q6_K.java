@@ -271,7 +271,8 @@ public final class Q6_K implements RowKernel, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q6_K::unpackRow, Q6_K::dotLanePairs, Q6_K::dotLanes);
+        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, 4, Q6_K::unpackRow,
+                (t, g, n, o, r, last) -> dotLaneQuads(t, g, g + 1, n, o, r, last), (t, g, n, o, r, last) -> dotLaneQuads(t, g, g, n, o, r, last));
     }
 
     /** A row's weights as floats scale·(q − 32) (exact integers) into {@code wf[o ..]}, each super-block's d into {@code d[od ..]}. */
@@ -296,86 +297,104 @@ public final class Q6_K implements RowKernel, LaneKernel {
     }
 
     /**
-     * Group g's tokens against the two unpacked rows: 8 accumulators per row, accumulator l taking
-     * elements 4l .. 4l + 3 of each run of 32, with one d per super-block.
+     * Groups g and g2 of the tile's tokens against its 4 unpacked rows (rows r .. last, the last
+     * repeated past it): 8 accumulators per row and group, accumulator l taking elements 4l .. 4l + 3
+     * of each run of 32, with one d per super-block; a lone group runs as g2 = g, computed twice. Each
+     * token vector loaded serves 4 rows and each weight broadcast 2 groups, as in
+     * {@link Q8_0#dotLaneQuads}. One chain per row and group: the integer-valued sums are exact in any
+     * order.
      */
-    private static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
-        int blocks = n / BLOCK, width = TokenLanes.WIDTH;
+    private static void dotLaneQuads(TokenLanes x, int g, int g2, int n, float[][] out, int r, int last) {
+        int blocks = n / BLOCK, width = TokenLanes.WIDTH, n2 = 2 * n, n3 = 3 * n;
         float[] wf = x.rows, d = x.rowConstants, at = x.values;
-        int v = g * n * width, s = g * blocks * width;
+        int v = g * n * width, s = g * blocks * width, v2 = g2 * n * width, s2 = g2 * blocks * width;
         FloatVector zero = FloatVector.zero(FLOATS);
         for (int l = 0; l < 8; l++) {
-            FloatVector acc = zero, acc2 = zero;
+            // a_i: row i against group g; c_i: against group g2.
+            FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, c0 = zero, c1 = zero, c2 = zero, c3 = zero;
             for (int b = 0; b < blocks; b++) {
-                FloatVector p0 = zero, p1 = zero, q0 = zero, q1 = zero;
+                FloatVector p0 = zero, p1 = zero, p2 = zero, p3 = zero, q0 = zero, q1 = zero, q2 = zero, q3 = zero, x0, y0, w;
                 for (int k = b * BLOCK + 4 * l; k < (b + 1) * BLOCK; k += 32) {
-                    FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + k * width), x1 = FloatVector.fromArray(FLOATS, at, v + (k + 1) * width);
-                    FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (k + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (k + 3) * width);
-                    p0 = x0.fma(FloatVector.broadcast(FLOATS, wf[k]), p0);
-                    q0 = x0.fma(FloatVector.broadcast(FLOATS, wf[n + k]), q0);
-                    p1 = x1.fma(FloatVector.broadcast(FLOATS, wf[k + 1]), p1);
-                    q1 = x1.fma(FloatVector.broadcast(FLOATS, wf[n + k + 1]), q1);
-                    p0 = x2.fma(FloatVector.broadcast(FLOATS, wf[k + 2]), p0);
-                    q0 = x2.fma(FloatVector.broadcast(FLOATS, wf[n + k + 2]), q0);
-                    p1 = x3.fma(FloatVector.broadcast(FLOATS, wf[k + 3]), p1);
-                    q1 = x3.fma(FloatVector.broadcast(FLOATS, wf[n + k + 3]), q1);
-                }
-                FloatVector da = FloatVector.fromArray(FLOATS, x.scales, s + b * width);
-                acc = p0.add(p1).fma(da.mul(FloatVector.broadcast(FLOATS, d[b])), acc);
-                acc2 = q0.add(q1).fma(da.mul(FloatVector.broadcast(FLOATS, d[blocks + b])), acc2);
-            }
-            acc.intoArray(x.partials, l * width);
-            acc2.intoArray(x.partials, (8 + l) * width);
-        }
-        x.storeHsum8(out, g, r, r2);
-    }
-
-    /**
-     * {@link #dotLanes} for groups g and g + 1 at once, each weight broadcast serving both groups' token
-     * vectors, as {@link Q8_0#dotLanePairs} does for the same reason. One chain per row and group: the
-     * integer-valued sums are exact in any order.
-     */
-    private static void dotLanePairs(TokenLanes x, int g, int n, float[][] out, int r, int r2) {
-        int blocks = n / BLOCK, width = TokenLanes.WIDTH;
-        float[] wf = x.rows, d = x.rowConstants, at = x.values;
-        int v = g * n * width, s = g * blocks * width, v2 = v + n * width, s2 = s + blocks * width;
-        FloatVector zero = FloatVector.zero(FLOATS);
-        for (int l = 0; l < 8; l++) {
-            // acc, acc2: rows r and r2 against group g; acc3, acc4: against group g + 1.
-            FloatVector acc = zero, acc2 = zero, acc3 = zero, acc4 = zero;
-            for (int b = 0; b < blocks; b++) {
-                FloatVector p = zero, q = zero, p2 = zero, q2 = zero;
-                for (int k = b * BLOCK + 4 * l; k < (b + 1) * BLOCK; k += 32) {
-                    FloatVector w0 = FloatVector.broadcast(FLOATS, wf[k]), u0 = FloatVector.broadcast(FLOATS, wf[n + k]);
-                    FloatVector w1 = FloatVector.broadcast(FLOATS, wf[k + 1]), u1 = FloatVector.broadcast(FLOATS, wf[n + k + 1]);
-                    FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + k * width), x1 = FloatVector.fromArray(FLOATS, at, v + (k + 1) * width);
-                    FloatVector y0 = FloatVector.fromArray(FLOATS, at, v2 + k * width), y1 = FloatVector.fromArray(FLOATS, at, v2 + (k + 1) * width);
-                    p = x1.fma(w1, x0.fma(w0, p));
-                    q = x1.fma(u1, x0.fma(u0, q));
-                    p2 = y1.fma(w1, y0.fma(w0, p2));
-                    q2 = y1.fma(u1, y0.fma(u0, q2));
-                    FloatVector w2 = FloatVector.broadcast(FLOATS, wf[k + 2]), u2 = FloatVector.broadcast(FLOATS, wf[n + k + 2]);
-                    FloatVector w3 = FloatVector.broadcast(FLOATS, wf[k + 3]), u3 = FloatVector.broadcast(FLOATS, wf[n + k + 3]);
-                    FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (k + 2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (k + 3) * width);
-                    FloatVector y2 = FloatVector.fromArray(FLOATS, at, v2 + (k + 2) * width), y3 = FloatVector.fromArray(FLOATS, at, v2 + (k + 3) * width);
-                    p = x3.fma(w3, x2.fma(w2, p));
-                    q = x3.fma(u3, x2.fma(u2, q));
-                    p2 = y3.fma(w3, y2.fma(w2, p2));
-                    q2 = y3.fma(u3, y2.fma(u2, q2));
+                    x0 = FloatVector.fromArray(FLOATS, at, v + k * width);
+                    y0 = FloatVector.fromArray(FLOATS, at, v2 + k * width);
+                    w = FloatVector.broadcast(FLOATS, wf[k]);
+                    p0 = x0.fma(w, p0);
+                    q0 = y0.fma(w, q0);
+                    w = FloatVector.broadcast(FLOATS, wf[n + k]);
+                    p1 = x0.fma(w, p1);
+                    q1 = y0.fma(w, q1);
+                    w = FloatVector.broadcast(FLOATS, wf[n2 + k]);
+                    p2 = x0.fma(w, p2);
+                    q2 = y0.fma(w, q2);
+                    w = FloatVector.broadcast(FLOATS, wf[n3 + k]);
+                    p3 = x0.fma(w, p3);
+                    q3 = y0.fma(w, q3);
+                    x0 = FloatVector.fromArray(FLOATS, at, v + (k + 1) * width);
+                    y0 = FloatVector.fromArray(FLOATS, at, v2 + (k + 1) * width);
+                    w = FloatVector.broadcast(FLOATS, wf[k + 1]);
+                    p0 = x0.fma(w, p0);
+                    q0 = y0.fma(w, q0);
+                    w = FloatVector.broadcast(FLOATS, wf[n + k + 1]);
+                    p1 = x0.fma(w, p1);
+                    q1 = y0.fma(w, q1);
+                    w = FloatVector.broadcast(FLOATS, wf[n2 + k + 1]);
+                    p2 = x0.fma(w, p2);
+                    q2 = y0.fma(w, q2);
+                    w = FloatVector.broadcast(FLOATS, wf[n3 + k + 1]);
+                    p3 = x0.fma(w, p3);
+                    q3 = y0.fma(w, q3);
+                    x0 = FloatVector.fromArray(FLOATS, at, v + (k + 2) * width);
+                    y0 = FloatVector.fromArray(FLOATS, at, v2 + (k + 2) * width);
+                    w = FloatVector.broadcast(FLOATS, wf[k + 2]);
+                    p0 = x0.fma(w, p0);
+                    q0 = y0.fma(w, q0);
+                    w = FloatVector.broadcast(FLOATS, wf[n + k + 2]);
+                    p1 = x0.fma(w, p1);
+                    q1 = y0.fma(w, q1);
+                    w = FloatVector.broadcast(FLOATS, wf[n2 + k + 2]);
+                    p2 = x0.fma(w, p2);
+                    q2 = y0.fma(w, q2);
+                    w = FloatVector.broadcast(FLOATS, wf[n3 + k + 2]);
+                    p3 = x0.fma(w, p3);
+                    q3 = y0.fma(w, q3);
+                    x0 = FloatVector.fromArray(FLOATS, at, v + (k + 3) * width);
+                    y0 = FloatVector.fromArray(FLOATS, at, v2 + (k + 3) * width);
+                    w = FloatVector.broadcast(FLOATS, wf[k + 3]);
+                    p0 = x0.fma(w, p0);
+                    q0 = y0.fma(w, q0);
+                    w = FloatVector.broadcast(FLOATS, wf[n + k + 3]);
+                    p1 = x0.fma(w, p1);
+                    q1 = y0.fma(w, q1);
+                    w = FloatVector.broadcast(FLOATS, wf[n2 + k + 3]);
+                    p2 = x0.fma(w, p2);
+                    q2 = y0.fma(w, q2);
+                    w = FloatVector.broadcast(FLOATS, wf[n3 + k + 3]);
+                    p3 = x0.fma(w, p3);
+                    q3 = y0.fma(w, q3);
                 }
                 FloatVector da = FloatVector.fromArray(FLOATS, x.scales, s + b * width), db = FloatVector.fromArray(FLOATS, x.scales, s2 + b * width);
-                FloatVector dw = FloatVector.broadcast(FLOATS, d[b]), dw2 = FloatVector.broadcast(FLOATS, d[blocks + b]);
-                acc = p.fma(da.mul(dw), acc);
-                acc2 = q.fma(da.mul(dw2), acc2);
-                acc3 = p2.fma(db.mul(dw), acc3);
-                acc4 = q2.fma(db.mul(dw2), acc4);
+                FloatVector dw = FloatVector.broadcast(FLOATS, d[b]);
+                a0 = p0.fma(da.mul(dw), a0);
+                c0 = q0.fma(db.mul(dw), c0);
+                dw = FloatVector.broadcast(FLOATS, d[blocks + b]);
+                a1 = p1.fma(da.mul(dw), a1);
+                c1 = q1.fma(db.mul(dw), c1);
+                dw = FloatVector.broadcast(FLOATS, d[2 * blocks + b]);
+                a2 = p2.fma(da.mul(dw), a2);
+                c2 = q2.fma(db.mul(dw), c2);
+                dw = FloatVector.broadcast(FLOATS, d[3 * blocks + b]);
+                a3 = p3.fma(da.mul(dw), a3);
+                c3 = q3.fma(db.mul(dw), c3);
             }
-            acc.intoArray(x.partials, l * width);
-            acc2.intoArray(x.partials, (8 + l) * width);
-            acc3.intoArray(x.partials, (16 + l) * width);
-            acc4.intoArray(x.partials, (24 + l) * width);
+            a0.intoArray(x.partials, l * width);
+            a1.intoArray(x.partials, (8 + l) * width);
+            a2.intoArray(x.partials, (16 + l) * width);
+            a3.intoArray(x.partials, (24 + l) * width);
+            c0.intoArray(x.partials, (32 + l) * width);
+            c1.intoArray(x.partials, (40 + l) * width);
+            c2.intoArray(x.partials, (48 + l) * width);
+            c3.intoArray(x.partials, (56 + l) * width);
         }
-        x.storeHsum8(out, g, r, r2, 0);
-        x.storeHsum8(out, g + 1, r, r2, 16 * width);
+        x.storeHsum8Quads(out, g, g2, r, last);
     }
 }

@@ -154,8 +154,8 @@ public final class Q8_0 implements RowKernel, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0::unpackRow,
-                (t, g, n, o, r, r2) -> dotLanePairs(t, g, n, o, r, r2, IN_ORDER), (t, g, n, o, r, r2) -> dotLanes(t, g, n, o, r, r2, IN_ORDER));
+        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, TILE_ROWS, Q8_0::unpackRow,
+                (t, g, n, o, r, last) -> dotLaneQuads(t, g, g + 1, n, o, r, last, IN_ORDER), (t, g, n, o, r, last) -> dotLaneQuads(t, g, g, n, o, r, last, IN_ORDER));
     }
 
     /** A row's weights as floats into {@code wf[o ..]}, its block scales into {@code d[od ..]}. */
@@ -174,90 +174,121 @@ public final class Q8_0 implements RowKernel, LaneKernel {
     private static final int[] IN_ORDER = java.util.stream.IntStream.range(0, BLOCK).toArray();
 
     /**
-     * Group g's tokens against the two unpacked rows, for the formats with blocks of 32 and 8
-     * accumulators per row, each taking 4 elements of every block: accumulator l the elements
-     * {@code order[4l .. 4l + 3]}.
+     * Per block, d_w·d_a of each of the 4 unpacked rows against groups g and g2, at
+     * {@code ((8b + 4h + i)·WIDTH ..)} for row i and group h: the same products for all 8 accumulators
+     * of a block, formed once instead of in each of their loops.
      */
-    static void dotLanes(TokenLanes x, int g, int n, float[][] out, int r, int r2, int[] order) {
-        int blocks = n / BLOCK, width = TokenLanes.WIDTH;
-        float[] wf = x.rows, d = x.rowConstants, at = x.values;
-        int v = g * n * width, s = g * blocks * width;
-        for (int l = 0; l < 8; l++) {
-            FloatVector acc = FloatVector.zero(FLOATS), acc2 = acc;
-            int e0 = order[4 * l], e1 = order[4 * l + 1], e2 = order[4 * l + 2], e3 = order[4 * l + 3];
-            for (int b = 0; b < blocks; b++) {
-                int k = b * BLOCK;
-                FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + (k + e0) * width), x1 = FloatVector.fromArray(FLOATS, at, v + (k + e1) * width);
-                FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (k + e2) * width), x3 = FloatVector.fromArray(FLOATS, at, v + (k + e3) * width);
-                FloatVector p = x0.mul(FloatVector.broadcast(FLOATS, wf[k + e0])), q = x0.mul(FloatVector.broadcast(FLOATS, wf[n + k + e0]));
-                p = x1.fma(FloatVector.broadcast(FLOATS, wf[k + e1]), p);
-                q = x1.fma(FloatVector.broadcast(FLOATS, wf[n + k + e1]), q);
-                p = x2.fma(FloatVector.broadcast(FLOATS, wf[k + e2]), p);
-                q = x2.fma(FloatVector.broadcast(FLOATS, wf[n + k + e2]), q);
-                p = x3.fma(FloatVector.broadcast(FLOATS, wf[k + e3]), p);
-                q = x3.fma(FloatVector.broadcast(FLOATS, wf[n + k + e3]), q);
-                FloatVector da = FloatVector.fromArray(FLOATS, x.scales, s + b * width);
-                acc = p.fma(FloatVector.broadcast(FLOATS, d[b]).mul(da), acc);
-                acc2 = q.fma(FloatVector.broadcast(FLOATS, d[blocks + b]).mul(da), acc2);
+    private static float[] blockScales(TokenLanes x, int g, int g2, int blocks) {
+        int width = TokenLanes.WIDTH;
+        float[] d = x.rowConstants, ds = x.blockScales(8 * blocks * width);
+        for (int b = 0; b < blocks; b++) {
+            FloatVector da = FloatVector.fromArray(FLOATS, x.scales, (g * blocks + b) * width), db = FloatVector.fromArray(FLOATS, x.scales, (g2 * blocks + b) * width);
+            for (int i = 0; i < TILE_ROWS; i++) {
+                FloatVector dw = FloatVector.broadcast(FLOATS, d[i * blocks + b]);
+                dw.mul(da).intoArray(ds, (8 * b + i) * width);
+                dw.mul(db).intoArray(ds, (8 * b + 4 + i) * width);
             }
-            acc.intoArray(x.partials, l * width);
-            acc2.intoArray(x.partials, (8 + l) * width);
         }
-        x.storeHsum8(out, g, r, r2);
+        return ds;
     }
 
+    /** Rows per tile of the lane kernel. */
+    static final int TILE_ROWS = 4;
+
     /**
-     * {@link #dotLanes} for groups g and g + 1 at once, each weight broadcast serving both groups'
-     * token vectors. The one-group loop waits on its broadcast loads, 8 a step beside 12 float
-     * operations (hoisted out of the loop, a timing probe ran 66 GFLOP/s instead of 51); here there are
-     * 8 beside 24. JMH, 2048×5632, 128 tokens, one thread, three forks each, alternated: 50–56 →
-     * 57–75 GFLOP/s. The four elements of a step are written out: as a loop over them, reading their
-     * offsets from {@code order} inside it, the kernel ran 42–55.
+     * Groups g and g2 of the tile's tokens against its 4 unpacked rows (rows r .. last, the last
+     * repeated past it), for the formats with blocks of 32 and 8 accumulators per row, each taking 4
+     * elements of every block: accumulator l the elements {@code order[4l .. 4l + 3]}. A lone group
+     * runs as g2 = g, computed twice.
+     *
+     * <p>Each step loads 2 token vectors and broadcasts 4 weights for 32 float operations. The kernel
+     * waits on its loads more than on its FMAs: with 2 rows a tile (each token vector serving 2 rows),
+     * forming the block scales once for all 8 accumulators, 4 of every 24 float operations, measured
+     * the same (JMH, 2048×5632, 128 tokens: best 55–57 GFLOP/s either way), and the token vectors
+     * stream from L2 once per tile of rows. The elements of a step are written out: as a loop over
+     * them, reading their offsets from {@code order} inside it, the 2-row kernel ran 42–55 GFLOP/s
+     * instead of 57–75.
      */
-    static void dotLanePairs(TokenLanes x, int g, int n, float[][] out, int r, int r2, int[] order) {
+    static void dotLaneQuads(TokenLanes x, int g, int g2, int n, float[][] out, int r, int last, int[] order) {
         int blocks = n / BLOCK, width = TokenLanes.WIDTH;
-        float[] wf = x.rows, d = x.rowConstants, at = x.values;
-        int v = g * n * width, s = g * blocks * width, v2 = v + n * width, s2 = s + blocks * width;
+        float[] wf = x.rows, at = x.values, ds = blockScales(x, g, g2, blocks);
+        int v = g * n * width, v2 = g2 * n * width, n2 = 2 * n, n3 = 3 * n;
         for (int l = 0; l < 8; l++) {
-            // acc, acc2: rows r and r2 against group g; acc3, acc4: against group g + 1.
-            FloatVector acc = FloatVector.zero(FLOATS), acc2 = acc, acc3 = acc, acc4 = acc;
+            // a_i: row i against group g; c_i: against group g2.
+            FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
             int e0 = order[4 * l], e1 = order[4 * l + 1], e2 = order[4 * l + 2], e3 = order[4 * l + 3];
             for (int b = 0; b < blocks; b++) {
                 int k = b * BLOCK;
-                FloatVector w0 = FloatVector.broadcast(FLOATS, wf[k + e0]), u0 = FloatVector.broadcast(FLOATS, wf[n + k + e0]);
                 FloatVector x0 = FloatVector.fromArray(FLOATS, at, v + (k + e0) * width), y0 = FloatVector.fromArray(FLOATS, at, v2 + (k + e0) * width);
-                FloatVector p = x0.mul(w0), q = x0.mul(u0), p2 = y0.mul(w0), q2 = y0.mul(u0);
-                FloatVector w1 = FloatVector.broadcast(FLOATS, wf[k + e1]), u1 = FloatVector.broadcast(FLOATS, wf[n + k + e1]);
-                FloatVector x1 = FloatVector.fromArray(FLOATS, at, v + (k + e1) * width), y1 = FloatVector.fromArray(FLOATS, at, v2 + (k + e1) * width);
-                p = x1.fma(w1, p);
-                q = x1.fma(u1, q);
-                p2 = y1.fma(w1, p2);
-                q2 = y1.fma(u1, q2);
-                FloatVector w2 = FloatVector.broadcast(FLOATS, wf[k + e2]), u2 = FloatVector.broadcast(FLOATS, wf[n + k + e2]);
-                FloatVector x2 = FloatVector.fromArray(FLOATS, at, v + (k + e2) * width), y2 = FloatVector.fromArray(FLOATS, at, v2 + (k + e2) * width);
-                p = x2.fma(w2, p);
-                q = x2.fma(u2, q);
-                p2 = y2.fma(w2, p2);
-                q2 = y2.fma(u2, q2);
-                FloatVector w3 = FloatVector.broadcast(FLOATS, wf[k + e3]), u3 = FloatVector.broadcast(FLOATS, wf[n + k + e3]);
-                FloatVector x3 = FloatVector.fromArray(FLOATS, at, v + (k + e3) * width), y3 = FloatVector.fromArray(FLOATS, at, v2 + (k + e3) * width);
-                p = x3.fma(w3, p);
-                q = x3.fma(u3, q);
-                p2 = y3.fma(w3, p2);
-                q2 = y3.fma(u3, q2);
-                FloatVector da = FloatVector.fromArray(FLOATS, x.scales, s + b * width), db = FloatVector.fromArray(FLOATS, x.scales, s2 + b * width);
-                FloatVector dw = FloatVector.broadcast(FLOATS, d[b]), dw2 = FloatVector.broadcast(FLOATS, d[blocks + b]);
-                acc = p.fma(dw.mul(da), acc);
-                acc2 = q.fma(dw2.mul(da), acc2);
-                acc3 = p2.fma(dw.mul(db), acc3);
-                acc4 = q2.fma(dw2.mul(db), acc4);
+                FloatVector w = FloatVector.broadcast(FLOATS, wf[k + e0]);
+                FloatVector p0 = x0.mul(w), q0 = y0.mul(w);
+                w = FloatVector.broadcast(FLOATS, wf[n + k + e0]);
+                FloatVector p1 = x0.mul(w), q1 = y0.mul(w);
+                w = FloatVector.broadcast(FLOATS, wf[n2 + k + e0]);
+                FloatVector p2 = x0.mul(w), q2 = y0.mul(w);
+                w = FloatVector.broadcast(FLOATS, wf[n3 + k + e0]);
+                FloatVector p3 = x0.mul(w), q3 = y0.mul(w);
+                x0 = FloatVector.fromArray(FLOATS, at, v + (k + e1) * width);
+                y0 = FloatVector.fromArray(FLOATS, at, v2 + (k + e1) * width);
+                w = FloatVector.broadcast(FLOATS, wf[k + e1]);
+                p0 = x0.fma(w, p0);
+                q0 = y0.fma(w, q0);
+                w = FloatVector.broadcast(FLOATS, wf[n + k + e1]);
+                p1 = x0.fma(w, p1);
+                q1 = y0.fma(w, q1);
+                w = FloatVector.broadcast(FLOATS, wf[n2 + k + e1]);
+                p2 = x0.fma(w, p2);
+                q2 = y0.fma(w, q2);
+                w = FloatVector.broadcast(FLOATS, wf[n3 + k + e1]);
+                p3 = x0.fma(w, p3);
+                q3 = y0.fma(w, q3);
+                x0 = FloatVector.fromArray(FLOATS, at, v + (k + e2) * width);
+                y0 = FloatVector.fromArray(FLOATS, at, v2 + (k + e2) * width);
+                w = FloatVector.broadcast(FLOATS, wf[k + e2]);
+                p0 = x0.fma(w, p0);
+                q0 = y0.fma(w, q0);
+                w = FloatVector.broadcast(FLOATS, wf[n + k + e2]);
+                p1 = x0.fma(w, p1);
+                q1 = y0.fma(w, q1);
+                w = FloatVector.broadcast(FLOATS, wf[n2 + k + e2]);
+                p2 = x0.fma(w, p2);
+                q2 = y0.fma(w, q2);
+                w = FloatVector.broadcast(FLOATS, wf[n3 + k + e2]);
+                p3 = x0.fma(w, p3);
+                q3 = y0.fma(w, q3);
+                x0 = FloatVector.fromArray(FLOATS, at, v + (k + e3) * width);
+                y0 = FloatVector.fromArray(FLOATS, at, v2 + (k + e3) * width);
+                w = FloatVector.broadcast(FLOATS, wf[k + e3]);
+                p0 = x0.fma(w, p0);
+                q0 = y0.fma(w, q0);
+                w = FloatVector.broadcast(FLOATS, wf[n + k + e3]);
+                p1 = x0.fma(w, p1);
+                q1 = y0.fma(w, q1);
+                w = FloatVector.broadcast(FLOATS, wf[n2 + k + e3]);
+                p2 = x0.fma(w, p2);
+                q2 = y0.fma(w, q2);
+                w = FloatVector.broadcast(FLOATS, wf[n3 + k + e3]);
+                p3 = x0.fma(w, p3);
+                q3 = y0.fma(w, q3);
+                int o = 8 * b * width;
+                a0 = p0.fma(FloatVector.fromArray(FLOATS, ds, o), a0);
+                a1 = p1.fma(FloatVector.fromArray(FLOATS, ds, o + width), a1);
+                a2 = p2.fma(FloatVector.fromArray(FLOATS, ds, o + 2 * width), a2);
+                a3 = p3.fma(FloatVector.fromArray(FLOATS, ds, o + 3 * width), a3);
+                c0 = q0.fma(FloatVector.fromArray(FLOATS, ds, o + 4 * width), c0);
+                c1 = q1.fma(FloatVector.fromArray(FLOATS, ds, o + 5 * width), c1);
+                c2 = q2.fma(FloatVector.fromArray(FLOATS, ds, o + 6 * width), c2);
+                c3 = q3.fma(FloatVector.fromArray(FLOATS, ds, o + 7 * width), c3);
             }
-            acc.intoArray(x.partials, l * width);
-            acc2.intoArray(x.partials, (8 + l) * width);
-            acc3.intoArray(x.partials, (16 + l) * width);
-            acc4.intoArray(x.partials, (24 + l) * width);
+            a0.intoArray(x.partials, l * width);
+            a1.intoArray(x.partials, (8 + l) * width);
+            a2.intoArray(x.partials, (16 + l) * width);
+            a3.intoArray(x.partials, (24 + l) * width);
+            c0.intoArray(x.partials, (32 + l) * width);
+            c1.intoArray(x.partials, (40 + l) * width);
+            c2.intoArray(x.partials, (48 + l) * width);
+            c3.intoArray(x.partials, (56 + l) * width);
         }
-        x.storeHsum8(out, g, r, r2, 0);
-        x.storeHsum8(out, g + 1, r, r2, 16 * width);
+        x.storeHsum8Quads(out, g, g2, r, last);
     }
 }

@@ -35,11 +35,13 @@ public final class TokenLanes {
     short[] pairs = new short[0];
     /** Two rows' integer weights as pairs in one int each (element 2k in the low half), for the pair kernels. */
     int[] rowPairs = new int[0];
-    /** Two rows' weights unpacked to floats, and their per-block constants, for the kernel running. */
+    /** A tile's rows' weights unpacked to floats, and their per-block constants, for the kernel running. */
     float[] rows = new float[0];
     float[] rowConstants = new float[0];
-    /** A kernel's per-lane partial results, before its final sum: two rows of up to 16 accumulators, or two groups' two rows of 8. */
-    final float[] partials = new float[32 * WIDTH];
+    /** Per block, a kernel's products of row and token scales ({@link Q8_0}'s lane kernels). */
+    private float[] blockScales = new float[0];
+    /** A kernel's per-lane partial results, before its final sum: two rows of up to 16 accumulators, or two groups' two or four rows of 8. */
+    final float[] partials = new float[128 * WIDTH];
     private int first;
     int groups;
 
@@ -100,6 +102,11 @@ public final class TokenLanes {
         return tokens();
     }
 
+    /** {@link #blockScales}, at least {@code size} long. */
+    float[] blockScales(int size) {
+        return blockScales = grown(blockScales, size);
+    }
+
     /** Unpacks one row's weights to floats at {@code wf[o ..]} and its per-block constants at {@code c[oc ..]}. */
     interface RowUnpacker {
         void unpack(MemorySegment w, long off, int blocks, float[] wf, int o, float[] c, int oc);
@@ -115,62 +122,57 @@ public final class TokenLanes {
     }
 
     /**
-     * Runs group g's tokens against rows r and r2, unpacked at {@code rows[0 ..]} and {@code rows[cols ..]},
-     * into {@code out}; as the pair kernel of {@link #matmulGroupPairs}, group g + 1's too.
+     * Runs group g's tokens against the rows r .. last of the frame's tile (at most its height; row
+     * r + i unpacked at {@code rows[i·cols ..]}) into {@code out}; as the pair kernel of
+     * {@link #matmulGroupPairs}, group g + 1's too. A two-row kernel's rows are r and last.
      */
     interface GroupKernel {
-        void run(TokenLanes x, int g, int cols, float[][] out, int r, int r2);
+        void run(TokenLanes x, int g, int cols, float[][] out, int r, int last);
     }
 
     /**
-     * The frame every lane kernel shares: rows two at a time (each token vector loaded then serves
-     * both; an odd last row is computed twice), each pair unpacked once for all groups.
+     * The frame every lane kernel shares: rows {@code height} at a time (each token vector loaded then
+     * serves them all; the rows past r1 in the last tile repeat its last row), each tile of rows
+     * unpacked once for all groups; groups two at a time by {@code pairs} (each weight broadcast then
+     * serves both), a lone group at an odd end by {@code kernel}.
      */
-    void matmul(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                RowUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, null, kernel, false);
-    }
-
-    /** The same frame with groups taken two at a time by {@code pairs}, a lone group at an odd end by {@code kernel}. */
     void matmulGroupPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                          RowUnpacker unpacker, GroupKernel pairs, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, pairs, kernel, false);
+                          int height, RowUnpacker unpacker, GroupKernel pairs, GroupKernel kernel) {
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, height, unpacker, null, pairs, kernel, false);
     }
 
     /**
-     * The same frame for the pair kernels: each row is unpacked to integer-valued floats as for the
-     * float kernels, then narrowed into {@link #rowPairs} (row r at 0, r2 at {@code cols / 2}).
+     * The same frame, two rows and one group at a time, for the pair kernels: each row is unpacked to
+     * integer-valued floats as for the float kernels, then narrowed into {@link #rowPairs} (row r at 0, r2 at {@code cols / 2}).
      */
     void matmulPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                      RowUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, unpacker, null, null, kernel, true);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, 2, unpacker, null, null, kernel, true);
     }
 
     /** {@link #matmulPairs} for a format that unpacks its rows to pairs itself, without the floats in between. */
     void matmulUnpackedPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                              PairUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, null, unpacker, null, kernel, true);
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, 2, null, unpacker, null, kernel, true);
     }
 
     /** Rows unpacked by {@code floats} (then narrowed to pairs if {@code narrow}) or, if that is null, by {@code direct}. */
     private void rows(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                      RowUnpacker floats, PairUnpacker direct, GroupKernel pairs, GroupKernel kernel, boolean narrow) {
-        rowConstants = grown(rowConstants, 2 * blocks * constantsPerBlock);
-        if (narrow && rowPairs.length < cols) rowPairs = new int[cols];
-        if (floats != null) rows = grown(rows, 2 * cols);
-        for (int r = r0; r < r1; r += 2) {
-            int r2 = Math.min(r + 1, r1 - 1);
-            if (floats != null) {
-                floats.unpack(w, r * rowBytes, blocks, rows, 0, rowConstants, 0);
-                floats.unpack(w, r2 * rowBytes, blocks, rows, cols, rowConstants, blocks * constantsPerBlock);
-                if (narrow) narrow(2 * cols);
-            } else {
-                direct.unpack(w, r * rowBytes, blocks, rowPairs, 0, rowConstants, 0);
-                direct.unpack(w, r2 * rowBytes, blocks, rowPairs, cols / 2, rowConstants, blocks * constantsPerBlock);
+                      int height, RowUnpacker floats, PairUnpacker direct, GroupKernel pairs, GroupKernel kernel, boolean narrow) {
+        rowConstants = grown(rowConstants, height * blocks * constantsPerBlock);
+        if (narrow && rowPairs.length < height * cols / 2) rowPairs = new int[height * cols / 2];
+        if (floats != null) rows = grown(rows, height * cols);
+        for (int r = r0; r < r1; r += height) {
+            int last = Math.min(r + height - 1, r1 - 1);
+            for (int i = 0; i < height; i++) {
+                long row = Math.min(r + i, last) * rowBytes;
+                if (floats != null) floats.unpack(w, row, blocks, rows, i * cols, rowConstants, i * blocks * constantsPerBlock);
+                else direct.unpack(w, row, blocks, rowPairs, i * cols / 2, rowConstants, i * blocks * constantsPerBlock);
             }
+            if (narrow && floats != null) narrow(height * cols);
             int g = 0;
-            if (pairs != null) for (; g + 1 < groups; g += 2) pairs.run(this, g, cols, out, r, r2);
-            for (; g < groups; g++) kernel.run(this, g, cols, out, r, r2);
+            if (pairs != null) for (; g + 1 < groups; g += 2) pairs.run(this, g, cols, out, r, last);
+            for (; g < groups; g++) kernel.run(this, g, cols, out, r, last);
         }
     }
 
@@ -211,6 +213,18 @@ public final class TokenLanes {
                         p[b + 4 * WIDTH], p[b + 5 * WIDTH], p[b + 6 * WIDTH], p[b + 7 * WIDTH]);
             }
         }
+    }
+
+    /**
+     * {@link #storeHsum8} for the 4-row kernels: accumulator l of row r + i (at most {@code last})
+     * against group g at {@code partials[(8i + l)·WIDTH ..]}, against g2 at {@code partials[(32 + 8i + l)·WIDTH ..]}.
+     */
+    void storeHsum8Quads(float[][] out, int g, int g2, int r, int last) {
+        int r1 = Math.min(r + 1, last), r2 = Math.min(r + 2, last), r3 = Math.min(r + 3, last);
+        storeHsum8(out, g, r, r1, 0);
+        storeHsum8(out, g, r2, r3, 16 * WIDTH);
+        storeHsum8(out, g2, r, r1, 32 * WIDTH);
+        storeHsum8(out, g2, r2, r3, 48 * WIDTH);
     }
 
     /** For the kernels that leave one result per token and row: stores {@code partials[0 ..]} as row r's and {@code partials[WIDTH ..]} as r2's. */
