@@ -150,10 +150,10 @@ public final class TokenLanes {
         rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, 2, unpacker, null, null, kernel, true);
     }
 
-    /** {@link #matmulPairs} for a format that unpacks its rows to pairs itself, without the floats in between. */
+    /** {@link #matmulPairs}, {@code height} rows a tile, for a format that unpacks its rows to pairs itself, without the floats in between. */
     void matmulUnpackedPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                             PairUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, 2, null, unpacker, null, kernel, true);
+                             int height, PairUnpacker unpacker, GroupKernel kernel) {
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, height, null, unpacker, null, kernel, true);
     }
 
     /** Rows unpacked by {@code floats} (then narrowed to pairs if {@code narrow}) or, if that is null, by {@code direct}. */
@@ -227,12 +227,15 @@ public final class TokenLanes {
         storeHsum8(out, g2, r2, r3, 48 * WIDTH);
     }
 
-    /** For the kernels that leave one result per token and row: stores {@code partials[0 ..]} as row r's and {@code partials[WIDTH ..]} as r2's. */
-    void storeRows(float[][] out, int g, int r, int r2) {
+    /**
+     * For the kernels that leave one result per token and row: stores {@code partials[i·WIDTH ..]} as
+     * row r + i's (at most {@code last}), for i below {@code height}.
+     */
+    void storeRows(float[][] out, int g, int r, int last, int height) {
         int first = this.first + g * WIDTH;
-        for (int t = 0; t < WIDTH; t++) {
-            out[first + t][r] = partials[t];
-            out[first + t][r2] = partials[WIDTH + t];
+        for (int i = 0; i < height; i++) {
+            int row = Math.min(r + i, last);
+            for (int t = 0; t < WIDTH; t++) out[first + t][row] = partials[i * WIDTH + t];
         }
     }
 
