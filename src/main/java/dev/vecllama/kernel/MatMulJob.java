@@ -99,16 +99,18 @@ public final class MatMulJob implements ThreadPool.RangeTask {
 
     @Override
     public void run(int thread, int start, int end) {
-        boolean laneKernels = false;
+        boolean laneKernels = false, floats = false, pairs = false;
         int tokenTile = Integer.MAX_VALUE;
         for (int i = 0; i < count; i++) {
             boolean lanes = w[i].format instanceof LaneKernel && KernelWarmup.lanesReady(w[i].format);
             laneKernels |= lanes;
             tokenTile = Math.min(tokenTile, lanes ? ((LaneKernel) w[i].format).tokenTile() : TOKEN_TILE);
+            if (lanes && ((LaneKernel) w[i].format).readsPairs()) pairs = true;
+            else if (lanes) floats = true;
         }
         for (int t0 = 0; t0 < tokens; t0 += tokenTile) {
             int t1 = Math.min(tokens, t0 + tokenTile);
-            TokenLanes tile = laneKernels && start < end && lanes[thread].fill(x, t0, t1) > 0 ? lanes[thread] : null;
+            TokenLanes tile = laneKernels && start < end && lanes[thread].fill(x, t0, t1, floats, pairs) > 0 ? lanes[thread] : null;
             int base = 0;
             for (int i = 0; i < count && start < end; i++) {
                 int rows = w[i].rows;

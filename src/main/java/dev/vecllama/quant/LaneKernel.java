@@ -30,4 +30,12 @@ public interface LaneKernel {
     default int tokenTile() {
         return 64;
     }
+
+    /**
+     * Whether the kernel reads a Q8_K tile's 16-bit pairs ({@link TokenLanes#pairs}) rather than its
+     * float values: a tile is filled with only the forms its region's kernels read.
+     */
+    default boolean readsPairs() {
+        return false;
+    }
 }

@@ -463,6 +463,11 @@ public final class Q4_K implements RowKernel, LaneKernel {
         return 96;
     }
 
+    @Override
+    public boolean readsPairs() {
+        return true;
+    }
+
     /**
      * The 4-row gemm order only ({@link TokenLanes} holds nothing else), on rows unpacked to their raw
      * codes and narrowed to pairs ({@link TokenLanes#matmulPairs}). Per sub-block, each token's Σ q·a

@@ -132,6 +132,11 @@ abstract sealed class Ternary implements WeightFormat permits TQ1_0, TQ2_0 {
         return (s0 + s2) + (s1 + s3);
     }
 
+    /** {@link LaneKernel#readsPairs} of both formats, whose lane kernel is {@link #pairLanes}. */
+    public boolean readsPairs() {
+        return true;
+    }
+
     /**
      * The lane kernel of both formats, on rows unpacked to their codes (0, 1, 2) and narrowed to pairs
      * ({@link TokenLanes#matmulPairs}): per block, lane l sums code·a over positions 4l .. 4l + 3 of the

@@ -62,6 +62,16 @@ public final class TokenLanes {
      * it took (none for F32, which has no lane kernel).
      */
     public int fill(Activation[] x, int first, int end) {
+        return fill(x, first, end, true, true);
+    }
+
+    /**
+     * {@link #fill}, a Q8_K tile with its float values only if {@code floats} and its 16-bit pairs
+     * only if {@code withPairs} ({@link LaneKernel#readsPairs}): each is a strided store per element and
+     * token, and most of a Q4_K_M model's regions read only one (tiny Q4_K_M, JFR: the transposition
+     * was 8 % of a prompt with both).
+     */
+    public int fill(Activation[] x, int first, int end, boolean floats, boolean withPairs) {
         ActivationKind kind = x[first].kind();
         this.first = first;
         int quads = first;
@@ -69,28 +79,30 @@ public final class TokenLanes {
         groups = kind == ActivationKind.F32 ? 0 : (quads - first) / WIDTH;
         if (groups == 0) return 0;
         int n = x[first].n;
-        boolean int8 = kind == ActivationKind.Q8_0 || kind == ActivationKind.Q8_K;
+        boolean int8 = kind == ActivationKind.Q8_0 || kind == ActivationKind.Q8_K, q8k = kind == ActivationKind.Q8_K;
+        boolean withFloats = floats || !q8k;
+        withPairs &= q8k;
         int blocks = n / kind.blockSize, subs = n / 32;
-        values = grown(values, groups * n * WIDTH);
+        if (withFloats) values = grown(values, groups * n * WIDTH);
         if (int8) scales = grown(scales, groups * blocks * WIDTH);
-        if (kind == ActivationKind.Q8_K) {
-            sums = grown(sums, groups * subs * WIDTH);
-            if (pairs.length < groups * n * WIDTH) pairs = new short[groups * n * WIDTH];
-        }
+        if (q8k) sums = grown(sums, groups * subs * WIDTH);
+        if (withPairs && pairs.length < groups * n * WIDTH) pairs = new short[groups * n * WIDTH];
         for (int g = 0; g < groups; g++) {
             for (int t = 0; t < WIDTH; t++) {
                 Activation a = x[first + g * WIDTH + t];
                 int v = g * n * WIDTH + t;
                 if (int8) {
-                    for (int i = 0; i < n; i++) values[v + i * WIDTH] = a.q[i];
+                    if (withFloats) for (int i = 0; i < n; i++) values[v + i * WIDTH] = a.q[i];
                     int s = g * blocks * WIDTH + t;
                     for (int b = 0; b < blocks; b++) scales[s + b * WIDTH] = a.scale[b];
                 } else {
                     for (int i = 0; i < n; i++) values[v + i * WIDTH] = a.rounded[i];
                 }
-                if (kind == ActivationKind.Q8_K) {
+                if (q8k) {
                     int u = g * subs * WIDTH + t;
                     for (int j = 0; j < subs; j++) sums[u + j * WIDTH] = a.sums32[j];
+                }
+                if (withPairs) {
                     int p = g * n * WIDTH + 2 * t;
                     for (int k = 0; k < n / 2; k++) {
                         pairs[p + 2 * k * WIDTH] = a.q[2 * k];
