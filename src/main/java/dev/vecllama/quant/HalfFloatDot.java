@@ -184,26 +184,24 @@ final class HalfFloatDot {
 
     /**
      * Group g's results for {@code row}, the tile's row i: its 16 accumulators at {@code partials[base ..]}
-     * folded 16 → 8 → {@link VectorMath#hsum8}'s order, plus the plain sum of the elements past the
-     * last multiple of 16.
+     * folded 16 → 8 (accumulators l and l + 8 added: _mm512_reduce_add_ps's first fold) → 
+     * {@link VectorMath#hsum8}'s order, plus the plain sum of the elements past the last multiple of 16.
+     *
+     * <p>Scalar on purpose, as {@link TokenLanes#storeHsum8} is: C2 does not inline it into the kernel,
+     * and written with vectors it stayed in C1 and its vector operations in the Java fallback: a
+     * quarter of a tiny F16 model's prompt (JFR).
      */
     private static void storeFolded(TokenLanes x, int g, int n, float[][] out, int row, int base, int i) {
-        int width = TokenLanes.WIDTH, v = g * n * width;
+        int width = TokenLanes.WIDTH, v = g * n * width, first = x.first() + g * width;
         float[] p = x.partials, at = x.values, wf = x.rows;
-        FloatVector f0 = folded(p, base, 0), f1 = folded(p, base, 1), f2 = folded(p, base, 2), f3 = folded(p, base, 3);
-        FloatVector f4 = folded(p, base, 4), f5 = folded(p, base, 5), f6 = folded(p, base, 6), f7 = folded(p, base, 7);
-        FloatVector s = f0.add(f4).add(f2.add(f6)).add(f1.add(f5).add(f3.add(f7)));
-        FloatVector tail = FloatVector.zero(FLOATS);
-        for (int k = n / LANES * LANES; k < n; k++) tail = tail.add(FloatVector.fromArray(FLOATS, at, v + k * width).mul(wf[i * n + k]));
-        // Over the accumulators just folded.
-        s.add(tail).intoArray(p, base);
-        int first = x.first() + g * width;
-        for (int t = 0; t < width; t++) out[first + t][row] = p[base + t];
-    }
-
-    /** Accumulators l and l + 8 of the row at {@code base}, added: _mm512_reduce_add_ps's first fold. */
-    private static FloatVector folded(float[] p, int base, int l) {
-        int width = TokenLanes.WIDTH;
-        return FloatVector.fromArray(FLOATS, p, base + l * width).add(FloatVector.fromArray(FLOATS, p, base + (l + 8) * width));
+        for (int t = 0; t < width; t++) {
+            int b = base + t;
+            float f0 = p[b] + p[b + 8 * width], f1 = p[b + width] + p[b + 9 * width], f2 = p[b + 2 * width] + p[b + 10 * width];
+            float f3 = p[b + 3 * width] + p[b + 11 * width], f4 = p[b + 4 * width] + p[b + 12 * width], f5 = p[b + 5 * width] + p[b + 13 * width];
+            float f6 = p[b + 6 * width] + p[b + 14 * width], f7 = p[b + 7 * width] + p[b + 15 * width];
+            float sum = ((f0 + f4) + (f2 + f6)) + ((f1 + f5) + (f3 + f7)), tail = 0;
+            for (int k = n / LANES * LANES; k < n; k++) tail += at[v + k * width + t] * wf[i * n + k];
+            out[first + t][row] = sum + tail;
+        }
     }
 }

@@ -201,13 +201,13 @@ public final class Q8_0 implements RowKernel, LaneKernel {
      * elements of every block: accumulator l the elements {@code order[4l .. 4l + 3]}. A lone group
      * runs as g2 = g, computed twice.
      *
-     * <p>Each step loads 2 token vectors and broadcasts 4 weights for 32 float operations. The kernel
-     * waits on its loads more than on its FMAs: with 2 rows a tile (each token vector serving 2 rows),
-     * forming the block scales once for all 8 accumulators, 4 of every 24 float operations, measured
-     * the same (JMH, 2048×5632, 128 tokens: best 55–57 GFLOP/s either way), and the token vectors
-     * stream from L2 once per tile of rows. The elements of a step are written out: as a loop over
-     * them, reading their offsets from {@code order} inside it, the 2-row kernel ran 42–55 GFLOP/s
-     * instead of 57–75.
+     * <p>Each element of a step loads 2 token vectors and broadcasts 4 weights for 8 FMAs; with 2 rows
+     * a tile it was 2 and 2 for 4, and the kernel waited on its loads (JMH, 2048×5632, 128 tokens, one
+     * thread: 53–60 → 58–66 GFLOP/s). It is now bound by its float operations, 32 FMAs of products and
+     * 8 of block scales a step: forming d_w·d_a once per tile ({@link #blockScales}) rather than in
+     * each accumulator's loop measured 54–56 → 57–59. The elements of a step are written out: as a
+     * loop over them, reading their offsets from {@code order} inside it, the 2-row kernel ran 42–55
+     * GFLOP/s instead of 57–75.
      */
     static void dotLaneQuads(TokenLanes x, int g, int g2, int n, float[][] out, int r, int last, int[] order) {
         int blocks = n / BLOCK, width = TokenLanes.WIDTH;

@@ -33,14 +33,14 @@ public final class TokenLanes {
      * a row's pair of weights, broadcast as one int, multiplies both at once.
      */
     short[] pairs = new short[0];
-    /** Two rows' integer weights as pairs in one int each (element 2k in the low half), for the pair kernels. */
+    /** A tile's rows' integer weights as pairs in one int each (element 2k in the low half), for the pair kernels. */
     int[] rowPairs = new int[0];
     /** A tile's rows' weights unpacked to floats, and their per-block constants, for the kernel running. */
     float[] rows = new float[0];
     float[] rowConstants = new float[0];
     /** Per block, a kernel's products of row and token scales ({@link Q8_0}'s lane kernels). */
     private float[] blockScales = new float[0];
-    /** A kernel's per-lane partial results, before its final sum: two rows of up to 16 accumulators, or two groups' two or four rows of 8. */
+    /** A kernel's per-lane partial results, before its final sum: up to 16 accumulators for each of 4 rows and 2 groups. */
     final float[] partials = new float[128 * WIDTH];
     private int first;
     int groups;
@@ -155,7 +155,7 @@ public final class TokenLanes {
 
     /**
      * The same frame, two rows and one group at a time, for the pair kernels: each row is unpacked to
-     * integer-valued floats as for the float kernels, then narrowed into {@link #rowPairs} (row r at 0, r2 at {@code cols / 2}).
+     * integer-valued floats as for the float kernels, then narrowed into {@link #rowPairs} (row r + i at {@code i·cols / 2}).
      */
     void matmulPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
                      RowUnpacker unpacker, GroupKernel kernel) {
