@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorShuffle;
 final class HalfFloatDot {
     private HalfFloatDot() {}
 
-    private static final int LANES = 16;
+    private static final int LANES = 16, HALF = LANES / 2;
     private static final VectorShuffle<Float> UPPER_HALF = VectorShuffle.fromOp(FLOATS, k -> (k + FLOATS.length() / 2) % FLOATS.length());
 
     /**
@@ -127,8 +127,8 @@ final class HalfFloatDot {
         float[] wf = x.rows, at = x.values, p = x.partials;
         int v = g * n * width, v2 = g2 * n * width;
         FloatVector zero = FloatVector.zero(FLOATS);
-        for (int l = 0; l < LANES; l += 2) {
-            // a_i, b_i: row i's accumulators l and l + 1 against group g; c_i, d_i: against g2.
+        for (int l = 0; l < HALF; l++) {
+            // a_i, b_i: row i's accumulators l and l + 8 against group g; c_i, d_i: against g2.
             FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
             FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, d0 = zero, d1 = zero, d2 = zero, d3 = zero;
             for (int i = l; i < full; i += LANES) {
@@ -145,47 +145,40 @@ final class HalfFloatDot {
                 w = FloatVector.broadcast(FLOATS, wf[n3 + i]);
                 a3 = x0.fma(w, a3);
                 c3 = y0.fma(w, c3);
-                x0 = FloatVector.fromArray(FLOATS, at, v + (i + 1) * width);
-                y0 = FloatVector.fromArray(FLOATS, at, v2 + (i + 1) * width);
-                w = FloatVector.broadcast(FLOATS, wf[i + 1]);
+                x0 = FloatVector.fromArray(FLOATS, at, v + (i + HALF) * width);
+                y0 = FloatVector.fromArray(FLOATS, at, v2 + (i + HALF) * width);
+                w = FloatVector.broadcast(FLOATS, wf[i + HALF]);
                 b0 = x0.fma(w, b0);
                 d0 = y0.fma(w, d0);
-                w = FloatVector.broadcast(FLOATS, wf[n + i + 1]);
+                w = FloatVector.broadcast(FLOATS, wf[n + i + HALF]);
                 b1 = x0.fma(w, b1);
                 d1 = y0.fma(w, d1);
-                w = FloatVector.broadcast(FLOATS, wf[n2 + i + 1]);
+                w = FloatVector.broadcast(FLOATS, wf[n2 + i + HALF]);
                 b2 = x0.fma(w, b2);
                 d2 = y0.fma(w, d2);
-                w = FloatVector.broadcast(FLOATS, wf[n3 + i + 1]);
+                w = FloatVector.broadcast(FLOATS, wf[n3 + i + HALF]);
                 b3 = x0.fma(w, b3);
                 d3 = y0.fma(w, d3);
             }
-            a0.intoArray(p, l * width);
-            b0.intoArray(p, (l + 1) * width);
-            a1.intoArray(p, (LANES + l) * width);
-            b1.intoArray(p, (LANES + l + 1) * width);
-            a2.intoArray(p, (2 * LANES + l) * width);
-            b2.intoArray(p, (2 * LANES + l + 1) * width);
-            a3.intoArray(p, (3 * LANES + l) * width);
-            b3.intoArray(p, (3 * LANES + l + 1) * width);
-            c0.intoArray(p, (4 * LANES + l) * width);
-            d0.intoArray(p, (4 * LANES + l + 1) * width);
-            c1.intoArray(p, (5 * LANES + l) * width);
-            d1.intoArray(p, (5 * LANES + l + 1) * width);
-            c2.intoArray(p, (6 * LANES + l) * width);
-            d2.intoArray(p, (6 * LANES + l + 1) * width);
-            c3.intoArray(p, (7 * LANES + l) * width);
-            d3.intoArray(p, (7 * LANES + l + 1) * width);
+            // The first fold, accumulators l and l + 8 added (_mm512_reduce_add_ps's), here in registers.
+            a0.add(b0).intoArray(p, l * width);
+            a1.add(b1).intoArray(p, (HALF + l) * width);
+            a2.add(b2).intoArray(p, (2 * HALF + l) * width);
+            a3.add(b3).intoArray(p, (3 * HALF + l) * width);
+            c0.add(d0).intoArray(p, (4 * HALF + l) * width);
+            c1.add(d1).intoArray(p, (5 * HALF + l) * width);
+            c2.add(d2).intoArray(p, (6 * HALF + l) * width);
+            c3.add(d3).intoArray(p, (7 * HALF + l) * width);
         }
         for (int h = 0; h < 2; h++) {
-            for (int i = 0; i < 4; i++) storeFolded(x, h == 0 ? g : g2, n, out, Math.min(r + i, last), (4 * h + i) * LANES * width, i);
+            for (int i = 0; i < 4; i++) storeFolded(x, h == 0 ? g : g2, n, out, Math.min(r + i, last), (4 * h + i) * HALF * width, i);
         }
     }
 
     /**
-     * Group g's results for {@code row}, the tile's row i: its 16 accumulators at {@code partials[base ..]}
-     * folded 16 → 8 (accumulators l and l + 8 added: _mm512_reduce_add_ps's first fold) → 
-     * {@link VectorMath#hsum8}'s order, plus the plain sum of the elements past the last multiple of 16.
+     * Group g's results for {@code row}, the tile's row i: its 8 accumulators of the first fold at
+     * {@code partials[base ..]} in {@link VectorMath#hsum8}'s order, plus the plain sum of the elements
+     * past the last multiple of 16.
      *
      * <p>Scalar on purpose, as {@link TokenLanes#storeHsum8} is: C2 does not inline it into the kernel,
      * and written with vectors it stayed in C1 and its vector operations in the Java fallback: a
@@ -196,10 +189,8 @@ final class HalfFloatDot {
         float[] p = x.partials, at = x.values, wf = x.rows;
         for (int t = 0; t < width; t++) {
             int b = base + t;
-            float f0 = p[b] + p[b + 8 * width], f1 = p[b + width] + p[b + 9 * width], f2 = p[b + 2 * width] + p[b + 10 * width];
-            float f3 = p[b + 3 * width] + p[b + 11 * width], f4 = p[b + 4 * width] + p[b + 12 * width], f5 = p[b + 5 * width] + p[b + 13 * width];
-            float f6 = p[b + 6 * width] + p[b + 14 * width], f7 = p[b + 7 * width] + p[b + 15 * width];
-            float sum = ((f0 + f4) + (f2 + f6)) + ((f1 + f5) + (f3 + f7)), tail = 0;
+            float sum = VectorMath.hsum8(p[b], p[b + width], p[b + 2 * width], p[b + 3 * width], p[b + 4 * width], p[b + 5 * width], p[b + 6 * width], p[b + 7 * width]);
+            float tail = 0;
             for (int k = n / LANES * LANES; k < n; k++) tail += at[v + k * width + t] * wf[i * n + k];
             out[first + t][row] = sum + tail;
         }
