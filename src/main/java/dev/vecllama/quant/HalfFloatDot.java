@@ -97,7 +97,7 @@ final class HalfFloatDot {
      * plus the plain sum of the elements past the last multiple of 16.
      */
     static void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1, boolean bf16) {
-        x.matmulGroupPairs(w, rowBytes, cols, cols, 0, out, r0, r1, 4, bf16 ? HalfFloatDot::unpackBF16 : HalfFloatDot::unpackF16,
+        x.matmulGroupPairs(w, rowBytes, cols, cols, 0, out, r0, r1, bf16 ? HalfFloatDot::unpackBF16 : HalfFloatDot::unpackF16,
                 (t, g, n, o, r, last) -> dotLaneQuads(t, g, g + 1, n, o, r, last), (t, g, n, o, r, last) -> dotLaneQuads(t, g, g, n, o, r, last));
     }
 

@@ -119,7 +119,7 @@ public final class Q4_0 implements RowKernel, LaneKernel {
     /** Lane t follows {@link #dot} for token t, with Q8_0's lane kernel in this format's element order. */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0.TILE_ROWS, Q4_0::unpackRow,
+        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q4_0::unpackRow,
                 (t, g, n, o, r, last) -> Q8_0.dotLaneQuads(t, g, g + 1, n, o, r, last, LANE_ORDER), (t, g, n, o, r, last) -> Q8_0.dotLaneQuads(t, g, g, n, o, r, last, LANE_ORDER));
     }
 

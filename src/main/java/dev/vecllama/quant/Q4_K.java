@@ -478,7 +478,7 @@ public final class Q4_K implements RowKernel, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmulUnpackedPairs(w, rowBytes, cols, cols / BLOCK, CONSTANTS, out, r0, r1, TILE_ROWS, Q4_K::unpackCodes, Q4_K::pairLanes);
+        x.matmulUnpackedPairs(w, rowBytes, cols, cols / BLOCK, CONSTANTS, out, r0, r1, Q4_K::unpackCodes, Q4_K::pairLanes);
     }
 
     /** Two bytes of codes per int lane, zero-extended: {@link #unpackCodes} takes a run of 32 bytes in 32 / (2 · lanes) steps. */
@@ -522,11 +522,8 @@ public final class Q4_K implements RowKernel, LaneKernel {
     /** {@link #dotPairLanes} and its results stored: the lane kernel. */
     private static void pairLanes(TokenLanes x, int g, int n, float[][] out, int r, int last) {
         dotPairLanes(x, g, n);
-        x.storeRows(out, g, r, last, TILE_ROWS);
+        x.storeRows(out, g, r, last);
     }
-
-    /** Rows per tile of the lane kernel. */
-    private static final int TILE_ROWS = 4;
 
     /**
      * Group g's tokens against the tile's 4 unpacked rows, each token vector loaded serving all 4

@@ -271,7 +271,7 @@ public final class Q6_K implements RowKernel, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, 4, Q6_K::unpackRow,
+        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q6_K::unpackRow,
                 (t, g, n, o, r, last) -> dotLaneQuads(t, g, g + 1, n, o, r, last), (t, g, n, o, r, last) -> dotLaneQuads(t, g, g, n, o, r, last));
     }
 

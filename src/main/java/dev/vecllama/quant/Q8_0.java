@@ -154,7 +154,7 @@ public final class Q8_0 implements RowKernel, LaneKernel {
      */
     @Override
     public void matmul(MemorySegment w, long rowBytes, int cols, TokenLanes x, float[][] out, int r0, int r1) {
-        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, TILE_ROWS, Q8_0::unpackRow,
+        x.matmulGroupPairs(w, rowBytes, cols, cols / BLOCK, 1, out, r0, r1, Q8_0::unpackRow,
                 (t, g, n, o, r, last) -> dotLaneQuads(t, g, g + 1, n, o, r, last, IN_ORDER), (t, g, n, o, r, last) -> dotLaneQuads(t, g, g, n, o, r, last, IN_ORDER));
     }
 
@@ -183,7 +183,7 @@ public final class Q8_0 implements RowKernel, LaneKernel {
         float[] d = x.rowConstants, ds = x.blockScales(8 * blocks * width);
         for (int b = 0; b < blocks; b++) {
             FloatVector da = FloatVector.fromArray(FLOATS, x.scales, (g * blocks + b) * width), db = FloatVector.fromArray(FLOATS, x.scales, (g2 * blocks + b) * width);
-            for (int i = 0; i < TILE_ROWS; i++) {
+            for (int i = 0; i < TokenLanes.TILE_ROWS; i++) {
                 FloatVector dw = FloatVector.broadcast(FLOATS, d[i * blocks + b]);
                 dw.mul(da).intoArray(ds, (8 * b + i) * width);
                 dw.mul(db).intoArray(ds, (8 * b + 4 + i) * width);
@@ -191,9 +191,6 @@ public final class Q8_0 implements RowKernel, LaneKernel {
         }
         return ds;
     }
-
-    /** Rows per tile of the lane kernel. */
-    static final int TILE_ROWS = 4;
 
     /**
      * Groups g and g2 of the tile's tokens against its 4 unpacked rows (rows r .. last, the last

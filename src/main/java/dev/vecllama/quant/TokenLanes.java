@@ -23,6 +23,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class TokenLanes {
     /** Tokens per group: the lane count of the kernels' float vectors. */
     public static final int WIDTH = VectorMath.FLOATS.length();
+    /**
+     * Rows per tile of {@link #matmulGroupPairs} and {@link #matmulUnpackedPairs}, whose kernels each
+     * take a whole tile, and whose results {@link #storeHsum8Quads} and {@link #storeRows} store.
+     */
+    static final int TILE_ROWS = 4;
 
     float[] values = new float[0];
     float[] scales = new float[0];
@@ -143,14 +148,14 @@ public final class TokenLanes {
     }
 
     /**
-     * The frame every lane kernel shares: rows {@code height} at a time (each token vector loaded then
-     * serves them all; the rows past r1 in the last tile repeat its last row), each tile of rows
+     * The frame every lane kernel shares: rows {@link #TILE_ROWS} at a time (each token vector loaded
+     * then serves them all; the rows past r1 in the last tile repeat its last row), each tile of rows
      * unpacked once for all groups; groups two at a time by {@code pairs} (each weight broadcast then
      * serves both), a lone group at an odd end by {@code kernel}.
      */
     void matmulGroupPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                          int height, RowUnpacker unpacker, GroupKernel pairs, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, height, unpacker, null, pairs, kernel, false);
+                          RowUnpacker unpacker, GroupKernel pairs, GroupKernel kernel) {
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, TILE_ROWS, unpacker, null, pairs, kernel, false);
     }
 
     /**
@@ -162,10 +167,10 @@ public final class TokenLanes {
         rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, 2, unpacker, null, null, kernel, true);
     }
 
-    /** {@link #matmulPairs}, {@code height} rows a tile, for a format that unpacks its rows to pairs itself, without the floats in between. */
+    /** {@link #matmulPairs}, {@link #TILE_ROWS} rows a tile, for a format that unpacks its rows to pairs itself, without the floats in between. */
     void matmulUnpackedPairs(MemorySegment w, long rowBytes, int cols, int blocks, int constantsPerBlock, float[][] out, int r0, int r1,
-                             int height, PairUnpacker unpacker, GroupKernel kernel) {
-        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, height, null, unpacker, null, kernel, true);
+                             PairUnpacker unpacker, GroupKernel kernel) {
+        rows(w, rowBytes, cols, blocks, constantsPerBlock, out, r0, r1, TILE_ROWS, null, unpacker, null, kernel, true);
     }
 
     /** Rows unpacked by {@code floats} (then narrowed to pairs if {@code narrow}) or, if that is null, by {@code direct}. */
@@ -241,11 +246,11 @@ public final class TokenLanes {
 
     /**
      * For the kernels that leave one result per token and row: stores {@code partials[i·WIDTH ..]} as
-     * row r + i's (at most {@code last}), for i below {@code height}.
+     * row r + i's (at most {@code last}), for each row i of a tile.
      */
-    void storeRows(float[][] out, int g, int r, int last, int height) {
+    void storeRows(float[][] out, int g, int r, int last) {
         int first = this.first + g * WIDTH;
-        for (int i = 0; i < height; i++) {
+        for (int i = 0; i < TILE_ROWS; i++) {
             int row = Math.min(r + i, last);
             for (int t = 0; t < WIDTH; t++) out[first + t][row] = partials[i * WIDTH + t];
         }
