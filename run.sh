@@ -42,4 +42,4 @@ exec 2> >(sed -u '1{/^WARNING: Using incubator modules/d}' >&2)
 # times as often as with the default (README Speed: a 1.1B TQ1_0 prompt's 30,000 collections).
 exec "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.vecllama.quant.*::dot* -XX:CompileCommand=dontinline,dev.vecllama.quant.*::unpack* \
-    -XX:Tier4BackEdgeThreshold=100000000 -XX:+UseSerialGC -Xms16m -Xmn2m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"
+    -XX:Tier4BackEdgeThreshold=100000000 -XX:+UseSerialGC -XX:TrimNativeHeapInterval=1000 -Xms16m -Xmn2m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"

@@ -9,6 +9,7 @@ import dev.vecllama.model.Model;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -51,6 +52,7 @@ final class BenchCommand implements Callable<Integer> {
         List<Integer> threadCounts = threads == null ? List.of(Options.threads(null)) : threads;
         ActivationSettings activations = act.settings();
         boolean header = false;
+        long fileBytes = 0;
         for (int t : threadCounts) {
             try (Model m = Model.load(model, Options.threads(t), null, activations)) {
                 KernelWarmup.await(m.llama.weights.formatSamples()); // llama-bench, too, measures warm kernels only
@@ -62,7 +64,8 @@ final class BenchCommand implements Callable<Integer> {
                 String name = m.file.getString("general.name", model.getFileName().toString()) + " "
                         + (m.file.has("general.file_type") ? FileType.name(m.file.getInt("general.file_type")) : "")
                         + (activations.mode() == ActivationMode.DYNAMIC ? "" : " act " + activations.mode().id());
-                String size = String.format("%.2f MiB", m.file.fileSize() / 1048576.0);
+                fileBytes = m.file.fileSize();
+                String size = String.format("%.2f MiB", fileBytes / 1048576.0);
                 long params = m.file.tensors().values().stream().mapToLong(x -> x.elementCount()).sum();
                 String paramText = String.format("%.2f M", params / 1e6);
                 for (int p : prompt) {
@@ -71,9 +74,29 @@ final class BenchCommand implements Callable<Integer> {
                 for (int n : gen) {
                     if (n > 0) row(name, size, paramText, t, "tg" + n, measure(m, n, false));
                 }
+                residentAfter = ResidentMemory.now(); // while the model is still mapped
             }
         }
+        memory(fileBytes);
         return 0;
+    }
+
+    /** The largest KV cache a test held, and the resident set after the last test, for {@link #memory}. */
+    private long kvBytes;
+    private OptionalLong residentAfter = OptionalLong.empty();
+
+    /**
+     * Below the table, the resident set now and at its peak beside what issue 3's target allows for:
+     * the model file and the KV cache. (The peak comes while the JIT compiles the kernels; the JVM
+     * trims its native heap every second, so the first figure is what a long-running process keeps.)
+     */
+    private void memory(long fileBytes) {
+        OptionalLong peak = ResidentMemory.peak();
+        if (residentAfter.isEmpty() || peak.isEmpty()) return;
+        // Linux updates the peak (VmHWM) lazily: it can trail a resident set read earlier.
+        long peakBytes = Math.max(peak.getAsLong(), residentAfter.getAsLong());
+        System.out.printf("%nresident set: %.1f MiB after the tests, %.1f MiB at its peak (model file %.2f MiB, largest KV cache %.2f MiB)%n",
+                residentAfter.getAsLong() / 1048576.0, peakBytes / 1048576.0, fileBytes / 1048576.0, kvBytes / 1048576.0);
     }
 
     /**
@@ -91,6 +114,7 @@ final class BenchCommand implements Callable<Integer> {
     private double[] measure(Model m, int tokens, boolean batched) {
         int[] ids = new SplittableRandom(42).ints(tokens, 0, m.config.vocabSize()).toArray();
         Llama.State state = m.llama.newState(tokens, batched ? Math.min(batch, tokens) : 1, false);
+        kvBytes = Math.max(kvBytes, state.cache.byteSize());
         long settling = System.nanoTime(), last = run(m, state, ids, batched);
         while (System.nanoTime() - settling < SETTLE_NANOS) {
             long t = run(m, state, ids, batched);
