@@ -29,6 +29,9 @@ public final class TokenLanes {
      */
     static final int TILE_ROWS = 4;
 
+    /** Elements {@link #fill} transposes for all of a group's tokens at a time: 8 KiB of floats (4 of pairs) written per chunk. */
+    private static final int FILL_CHUNK = 128;
+
     float[] values = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
@@ -95,23 +98,33 @@ public final class TokenLanes {
         for (int g = 0; g < groups; g++) {
             for (int t = 0; t < WIDTH; t++) {
                 Activation a = x[first + g * WIDTH + t];
-                int v = g * n * WIDTH + t;
                 if (int8) {
-                    if (withFloats) for (int i = 0; i < n; i++) values[v + i * WIDTH] = a.q[i];
                     int s = g * blocks * WIDTH + t;
                     for (int b = 0; b < blocks; b++) scales[s + b * WIDTH] = a.scale[b];
-                } else {
-                    for (int i = 0; i < n; i++) values[v + i * WIDTH] = a.rounded[i];
                 }
                 if (q8k) {
                     int u = g * subs * WIDTH + t;
                     for (int j = 0; j < subs; j++) sums[u + j * WIDTH] = a.sums32[j];
                 }
-                if (withPairs) {
-                    int p = g * n * WIDTH + 2 * t;
-                    for (int k = 0; k < n / 2; k++) {
-                        pairs[p + 2 * k * WIDTH] = a.q[2 * k];
-                        pairs[p + 2 * k * WIDTH + 1] = a.q[2 * k + 1];
+            }
+            // The elements a chunk at a time, all the group's tokens in turn: the lines a chunk writes
+            // stay in L1 until its last token. Token by token over whole rows, every store missed it.
+            for (int i0 = 0; i0 < n; i0 += FILL_CHUNK) {
+                int i1 = Math.min(n, i0 + FILL_CHUNK);
+                for (int t = 0; t < WIDTH; t++) {
+                    Activation a = x[first + g * WIDTH + t];
+                    int v = g * n * WIDTH + t;
+                    if (int8 && withFloats) {
+                        for (int i = i0; i < i1; i++) values[v + i * WIDTH] = a.q[i];
+                    } else if (withFloats) {
+                        for (int i = i0; i < i1; i++) values[v + i * WIDTH] = a.rounded[i];
+                    }
+                    if (withPairs) {
+                        int p = g * n * WIDTH + 2 * t;
+                        for (int k = i0 / 2; k < i1 / 2; k++) {
+                            pairs[p + 2 * k * WIDTH] = a.q[2 * k];
+                            pairs[p + 2 * k * WIDTH + 1] = a.q[2 * k + 1];
+                        }
                     }
                 }
             }
