@@ -40,6 +40,9 @@ exec 2> >(sed -u '1{/^WARNING: Using incubator modules/d}' >&2)
 # of under 0.1 ms) but decode allocates nothing: tg64 and time to first token unchanged (2026-12-07).
 # A kernel left in the Vector API's Java fallback allocates on every call, and then collects three
 # times as often as with the default (README Speed: a 1.1B TQ1_0 prompt's 30,000 collections).
+# The native heap trimmed every second: the compilers' scratch memory goes back to the system once the
+# kernels are compiled (tiny Q4_K_M after bench: 124 -> 88 MiB resident). The flag is experimental in
+# JDK 22 and a product flag from 23, so it is unlocked first.
 exec "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.vecllama.quant.*::dot* -XX:CompileCommand=dontinline,dev.vecllama.quant.*::unpack* \
-    -XX:Tier4BackEdgeThreshold=100000000 -XX:+UseSerialGC -XX:TrimNativeHeapInterval=1000 -Xms16m -Xmn2m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"
+    -XX:Tier4BackEdgeThreshold=100000000 -XX:+UseSerialGC -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000 -Xms16m -Xmn2m -Xss4m -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0 ${VECLLAMA_JAVA_OPTS:-} -jar "$jar" "$@"
