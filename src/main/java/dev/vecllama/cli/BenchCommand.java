@@ -86,9 +86,10 @@ final class BenchCommand implements Callable<Integer> {
     private OptionalLong residentAfter = OptionalLong.empty();
 
     /**
-     * Below the table, the resident set now and at its peak beside what issue 3's target allows for:
-     * the model file and the KV cache. (The peak comes while the JIT compiles the kernels; the JVM
-     * trims its native heap every second, so the first figure is what a long-running process keeps.)
+     * Below the table, the resident set after the tests and at its peak, beside what issue 3's target
+     * allows for: the model file and the KV cache. (The peak comes while the JIT compiles the kernels;
+     * run.sh has the JVM trim its native heap every second, so the first figure is what a long-running
+     * process keeps.)
      */
     private void memory(long fileBytes) {
         OptionalLong peak = ResidentMemory.peak();
