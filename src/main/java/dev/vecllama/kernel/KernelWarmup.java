@@ -189,7 +189,7 @@ public final class KernelWarmup {
         Activation[] batch = new Activation[3 * TokenLanes.WIDTH];
         Arrays.fill(batch, activation(m, true));
         TokenLanes lanes = new TokenLanes();
-        lanes.fill(batch, 0, batch.length);
+        lanes.fill(batch, 0, batch.length, !k.readsPairs(), k.readsPairs());
         float[][] results = new float[batch.length][rows];
         // The lanes are timed against what a batch's tokens would otherwise take, a matvec each, as
         // the dots were warmed (a batch's 4-row groups take another order, Q4_K's dotQuad, not

@@ -67,17 +67,10 @@ public final class TokenLanes {
      * Takes the whole groups of tokens {@code first ≤ t < end} of {@code x}, all prepared in the same
      * kind, as far as they belong to the batch's complete groups of 4 ({@link Activation#quad}: a
      * kernel whose order depends on that, Q4_K's, then knows which one to follow); returns how many
-     * it took (none for F32, which has no lane kernel).
-     */
-    public int fill(Activation[] x, int first, int end) {
-        return fill(x, first, end, true, true);
-    }
-
-    /**
-     * {@link #fill}, a Q8_K tile with its float values only if {@code floats} and its 16-bit pairs
-     * only if {@code withPairs} ({@link LaneKernel#readsPairs}): each is a strided store per element and
-     * token, and most of a Q4_K_M model's regions read only one (tiny Q4_K_M, JFR: the transposition
-     * was 8 % of a prompt with both).
+     * it took (none for F32, which has no lane kernel). A Q8_K tile gets its float values only if
+     * {@code floats} and its 16-bit pairs only if {@code withPairs} ({@link LaneKernel#readsPairs}):
+     * each is a strided store per element and token, and most of a Q4_K_M model's regions read only
+     * one (tiny Q4_K_M, JFR: the transposition was 8 % of a prompt with both).
      */
     public int fill(Activation[] x, int first, int end, boolean floats, boolean withPairs) {
         ActivationKind kind = x[first].kind();
