@@ -172,7 +172,7 @@ public final class GGUFWriter {
         long n = 4 + 8;
         Object a = v.value();
         switch (v.elementType()) {
-            case STRING -> { for (String s : (String[]) a) n += stringSize(s); }
+            case STRING -> n += 8L * v.length() + ((StringArray) a).byteSize();
             case ARRAY -> { for (MetadataValue m : (MetadataValue[]) a) n += valueSize(m); }
             default -> n += (long) v.length() * v.elementType().size;
         }
@@ -194,9 +194,13 @@ public final class GGUFWriter {
 
         void string(String s) {
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            i64(b.length);
-            MemorySegment.copy(b, 0, seg, ValueLayout.JAVA_BYTE, pos, b.length);
-            pos += b.length;
+            string(b, 0, b.length);
+        }
+
+        void string(byte[] b, int off, int len) {
+            i64(len);
+            MemorySegment.copy(b, off, seg, ValueLayout.JAVA_BYTE, pos, len);
+            pos += len;
         }
 
         void value(MetadataValue v) {
@@ -226,7 +230,7 @@ public final class GGUFWriter {
                 case FLOAT32 -> bulk(MemorySegment.ofArray((float[]) a));
                 case FLOAT64 -> bulk(MemorySegment.ofArray((double[]) a));
                 case BOOL -> { for (boolean b : (boolean[]) a) i8((byte) (b ? 1 : 0)); }
-                case STRING -> { for (String s : (String[]) a) string(s); }
+                case STRING -> ((StringArray) a).forEach(this::string);
                 case ARRAY -> {
                     for (MetadataValue m : (MetadataValue[]) a) {
                         array(m);

@@ -6,9 +6,13 @@ import java.util.Arrays;
  * One metadata value with its GGUF type, so that a copy of the file writes it back unchanged.
  * Scalars are boxed (unsigned types keep their bits: a UINT32 is an Integer, a UINT64 a Long).
  * Arrays are primitive arrays of the element type (byte[], short[], int[], long[], float[],
- * double[], boolean[], String[]) or, for arrays of arrays, MetadataValue[].
+ * double[], boolean[]), a {@link StringArray} (given a String[], it is converted) or, for arrays of
+ * arrays, MetadataValue[].
  */
 public record MetadataValue(ValueType type, ValueType elementType, Object value) {
+    public MetadataValue {
+        if (value instanceof String[] strings) value = StringArray.of(strings);
+    }
 
     public static MetadataValue of(ValueType type, Object value) {
         return new MetadataValue(type, null, value);
@@ -32,7 +36,7 @@ public record MetadataValue(ValueType type, ValueType elementType, Object value)
 
     /** Number of elements of an array value. */
     public int length() {
-        return java.lang.reflect.Array.getLength(value);
+        return value instanceof StringArray s ? s.size() : java.lang.reflect.Array.getLength(value);
     }
 
     /** The value as a long, for every integer type (unsigned ones read as unsigned). */

@@ -1,6 +1,8 @@
 package dev.vecllama.tokenizer;
 
 import dev.vecllama.gguf.GGUFFile;
+import dev.vecllama.gguf.StringArray;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Byte-level BPE ({@code tokenizer.ggml.model = gpt2}, llama.cpp's llm_tokenizer_bpe): the pre-tokenizer
@@ -14,15 +16,18 @@ final class BytePairTokenizer extends BaseTokenizer {
     private final MergeTable merges;
     private final int[] byteSymbols = new int[256];
 
-    private BytePairTokenizer(Vocabulary vocab, PreTokenizer pre, String[] merges) {
+    private BytePairTokenizer(Vocabulary vocab, PreTokenizer pre, StringArray merges) {
         super(vocab);
         this.pre = pre;
         this.merges = new MergeTable(vocab, merges);
-        for (int b = 0; b < 256; b++) byteSymbols[b] = this.merges.symbolId(String.valueOf(ByteUnicode.charOf(b)));
+        for (int b = 0; b < 256; b++) {
+            byte[] symbol = String.valueOf(ByteUnicode.charOf(b)).getBytes(StandardCharsets.UTF_8);
+            byteSymbols[b] = this.merges.symbolId(symbol, 0, symbol.length);
+        }
     }
 
     static BytePairTokenizer fromGGUF(GGUFFile f) {
-        String[] merges = f.getStringArray(KEY_MERGES);
+        StringArray merges = f.getStrings(KEY_MERGES);
         if (merges == null) throw new IllegalArgumentException("missing " + KEY_MERGES + " (required by tokenizer.ggml.model gpt2)");
         PreTokenizer pre = PreTokenizer.forName(f.getString(PreTokenizer.KEY_PRE, null));
         // llama.cpp's defaults for BPE vocabularies: BOS = EOS = 11 unless the metadata says otherwise
@@ -70,8 +75,9 @@ final class BytePairTokenizer extends BaseTokenizer {
                 out.add(symbol[i]);
             } else {
                 // llama.cpp spells a symbol that is no token byte by byte, and only single ASCII bytes are tokens
-                for (char c : merges.text(symbol[i]).toCharArray()) {
-                    int id = c < 0x80 ? vocab.id(String.valueOf(c)) : -1;
+                byte[] bytes = merges.bytes(symbol[i]);
+                for (int k = 0; k < bytes.length; k++) {
+                    int id = bytes[k] >= 0 ? vocab.id(bytes, k, 1) : -1;
                     if (id >= 0) out.add(id);
                 }
             }

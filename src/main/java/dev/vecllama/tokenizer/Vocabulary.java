@@ -1,7 +1,9 @@
 package dev.vecllama.tokenizer;
 
 import dev.vecllama.gguf.GGUFFile;
+import dev.vecllama.gguf.StringArray;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 /**
@@ -32,10 +34,10 @@ final class Vocabulary {
     record Defaults(int bos, int eos, int unk, boolean addBos) {
     }
 
-    private final String[] texts;
+    private final StringArray texts;
     private final TokenType[] types;
     private final float[] scores;
-    private final StringIndex ids;
+    private final TextIndex ids;
     final int bos;
     final int eos;
     final int unk;
@@ -43,7 +45,7 @@ final class Vocabulary {
     /** Tokens at which generation stops: EOS, EOT, EOM and the control tokens that end a turn. */
     final boolean[] endOfGeneration;
 
-    private Vocabulary(String[] texts, TokenType[] types, float[] scores, StringIndex ids,
+    private Vocabulary(StringArray texts, TokenType[] types, float[] scores, TextIndex ids,
                        int bos, int eos, int unk, boolean addBos, boolean[] endOfGeneration) {
         this.texts = texts;
         this.types = types;
@@ -57,19 +59,18 @@ final class Vocabulary {
     }
 
     static Vocabulary read(GGUFFile f, Defaults d) {
-        String[] stored = f.getStringArray(KEY_TOKENS);
-        if (stored == null) throw new IllegalArgumentException("missing " + KEY_TOKENS);
-        String[] texts = stored.clone(); // the file's own array stays as read
-        int n = texts.length;
+        StringArray texts = f.getStrings(KEY_TOKENS);
+        if (texts == null) throw new IllegalArgumentException("missing " + KEY_TOKENS);
+        int n = texts.size();
         if (n == 0) throw new IllegalArgumentException(KEY_TOKENS + " is empty");
         float[] scores = readScores(f, n);
         TokenType[] types = readTypes(f, n);
 
-        StringIndex ids = new StringIndex(texts);
+        texts = namedEmpties(texts);
+        TextIndex ids = new TextIndex(texts);
         for (int i = 0; i < n; i++) {
-            if (texts[i].isEmpty()) texts[i] = "[EMPTY_" + i + "]"; // llama.cpp's name, so every token stays findable
             int first = ids.put(i);
-            if (first != i) throw new IllegalArgumentException("duplicate token in vocabulary: '" + texts[i] + "' has ids " + first + " and " + i);
+            if (first != i) throw new IllegalArgumentException("duplicate token in vocabulary: '" + texts.get(i) + "' has ids " + first + " and " + i);
         }
         int bos = specialId(f, KEY_BOS, d.bos(), n);
         int eos = specialId(f, KEY_EOS, d.eos(), n);
@@ -77,11 +78,22 @@ final class Vocabulary {
         boolean addBos = f.getBool(KEY_ADD_BOS, d.addBos());
         if (addBos && bos < 0) throw new IllegalArgumentException(KEY_ADD_BOS + " is true, but " + KEY_BOS + " is not set");
         boolean[] eog = new boolean[n];
-        for (int i = 0; i < n; i++) eog[i] = types[i].isSpecial() && END_OF_GENERATION_TEXTS.contains(texts[i]);
+        for (int i = 0; i < n; i++) eog[i] = types[i].isSpecial() && END_OF_GENERATION_TEXTS.contains(texts.get(i));
         for (int id : new int[] {eos, specialId(f, KEY_EOT, -1, n), specialId(f, KEY_EOM, -1, n)}) {
             if (id >= 0) eog[id] = true;
         }
         return new Vocabulary(texts, types, scores, ids, bos, eos, unk, addBos, eog);
+    }
+
+    /** The texts with each empty one named as llama.cpp names it, so every token stays findable. */
+    private static StringArray namedEmpties(StringArray texts) {
+        String[] named = null;
+        for (int i = 0; i < texts.size(); i++) {
+            if (texts.length(i) > 0) continue;
+            if (named == null) named = texts.toArray();
+            named[i] = "[EMPTY_" + i + "]";
+        }
+        return named == null ? texts : StringArray.of(named);
     }
 
     private static float[] readScores(GGUFFile f, int n) {
@@ -121,11 +133,16 @@ final class Vocabulary {
     }
 
     int size() {
-        return texts.length;
+        return texts.size();
     }
 
     String text(int id) {
-        return texts[id];
+        return texts.get(id);
+    }
+
+    /** The token texts as UTF-8 bytes. */
+    StringArray texts() {
+        return texts;
     }
 
     TokenType type(int id) {
@@ -138,6 +155,12 @@ final class Vocabulary {
 
     /** The id of the token with exactly this text, or -1. */
     int id(String text) {
-        return ids.get(text);
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        return id(b, 0, b.length);
+    }
+
+    /** The id of the token whose text is {@code len} bytes of {@code b} from {@code off}, or -1. */
+    int id(byte[] b, int off, int len) {
+        return ids.get(b, off, len);
     }
 }

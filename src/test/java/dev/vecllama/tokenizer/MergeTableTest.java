@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.vecllama.gguf.GGUFFile;
 import dev.vecllama.gguf.GGUFWriter;
 import dev.vecllama.gguf.MetadataValue;
+import dev.vecllama.gguf.StringArray;
 import dev.vecllama.gguf.ValueType;
 import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +19,7 @@ class MergeTableTest {
     private static MergeTable table(String... merges) {
         GGUFWriter w = new GGUFWriter().put(Vocabulary.KEY_TOKENS, MetadataValue.array(ValueType.STRING, TOKENS));
         Vocabulary v = Vocabulary.read(GGUFFile.of(MemorySegment.ofArray(w.toBytes())), new Vocabulary.Defaults(0, 0, -1, false));
-        return new MergeTable(v, merges);
+        return new MergeTable(v, StringArray.of(merges));
     }
 
     private static int id(String token) {
@@ -42,6 +44,6 @@ class MergeTableTest {
         assertEquals(id("ab"), t.result(t.rank(id("a"), id("b")), id("a"), id("b")));
         int extra = t.result(t.rank(id("b"), id("c")), id("b"), id("c")); // "bc" is no token: an id past the vocabulary
         assertEquals(TOKENS.length, extra);
-        assertEquals("bc", t.text(extra));
+        assertEquals("bc", new String(t.bytes(extra), StandardCharsets.UTF_8));
     }
 }
