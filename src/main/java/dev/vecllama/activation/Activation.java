@@ -2,8 +2,10 @@ package dev.vecllama.activation;
 
 /**
  * An activation vector of length n in the form a weight format wants it: the float values (always
- * kept), and after {@link #prepare}, their int8 quantization. Buffers are allocated once per
- * forward-pass slot and reused for every token; {@link #prepare} allocates nothing.
+ * kept), and after {@link #prepare}, their int8 quantization. Each form's buffers are allocated the
+ * first time a vector is prepared in it and reused for every token after: a prompt batch holds three
+ * of these per token, and with every form's buffers up front they took 19 bytes an element, 90 MiB
+ * for a 1.1B model's 512-token batch, where its Q4_K_M file uses 11 of them.
  *
  * <p>Float kernels read {@link #rounded}. Layout of the quantized form: {@code q[i]} is element i; {@code scale[b]} the scale of block b
  * (element i = q[i] * scale[i / blockSize]); for Q8_K, {@code sums[g]} is the sum of q over the 16
@@ -12,8 +14,8 @@ package dev.vecllama.activation;
 public final class Activation {
     public final int n;
     public final float[] f;
-    /** f rounded to the kind's float precision (F16, BF16); the same values as f for F32. */
-    public final float[] rounded;
+    /** f rounded to the kind's float precision (F16, BF16); f itself for F32. */
+    public float[] rounded;
     /** The factor {@link #halfScaled} carries: 2^112, the f16 → f32 exponent rebias. */
     public static final float HALF_SCALE = 0x1p112f;
 
@@ -21,20 +23,22 @@ public final class Activation {
      * For F16: {@link #rounded} times {@link #HALF_SCALE}, the operand of the F16 kernel, whose
      * weights convert in two lane operations to their value divided by it (every product stays exact).
      */
-    public final float[] halfScaled;
-    public final byte[] q;
+    public float[] halfScaled;
+    public byte[] q;
     /** q widened, and its even and odd elements (2k and 2k + 1 at k) widened: once here rather than in every row's dot product. */
-    public final short[] wide, evens, odds;
+    public short[] wide, evens, odds;
     /**
      * For Q8_K: evens and odds with each 128 elements' four runs of 32 taken in the order 0, 2, 1, 3,
      * the order in which Q4_K's 512-bit kernel finds them in 64 bytes of its codes (low nibbles: runs 0
      * and 2, high nibbles: runs 1 and 3).
      */
-    public final short[] nibbleEvens, nibbleOdds;
-    public final float[] scale;
-    public final short[] sums;
+    public short[] nibbleEvens, nibbleOdds;
+    public float[] scale;
+    public short[] sums;
     /** For Q8_K: the sum of q over each 32 elements (sums, pairwise), as the k-quant kernels' minimums want it. */
-    public final int[] sums32;
+    public int[] sums32;
+    /** F16's and BF16's {@link #rounded}, kept apart from f. */
+    private float[] roundedBuffer;
     private ActivationKind kind = ActivationKind.F32;
     private boolean quad;
     private ActivationMode mode = ActivationMode.DYNAMIC;
@@ -43,17 +47,26 @@ public final class Activation {
     public Activation(int n) {
         this.n = n;
         this.f = new float[n];
-        this.rounded = new float[n];
-        this.halfScaled = new float[n];
-        this.q = new byte[n];
-        this.wide = new short[n];
-        this.evens = new short[(n + 1) / 2];
-        this.odds = new short[(n + 1) / 2];
-        this.nibbleEvens = new short[(n + 1) / 2];
-        this.nibbleOdds = new short[(n + 1) / 2];
-        this.scale = new float[(n + 31) / 32];
-        this.sums = new short[(n + 15) / 16];
-        this.sums32 = new int[(n + 31) / 32];
+        this.rounded = f;
+    }
+
+    /** The buffers of kind k, allocated the first time k is asked for. */
+    private void allocate(ActivationKind k) {
+        if ((k == ActivationKind.F16 || k == ActivationKind.BF16) && roundedBuffer == null) roundedBuffer = new float[n];
+        if (k == ActivationKind.F16 && halfScaled == null) halfScaled = new float[n];
+        if ((k == ActivationKind.Q8_0 || k == ActivationKind.Q8_K) && q == null) {
+            q = new byte[n];
+            scale = new float[(n + 31) / 32];
+            wide = new short[n];
+            evens = new short[(n + 1) / 2];
+            odds = new short[(n + 1) / 2];
+        }
+        if (k == ActivationKind.Q8_K && sums == null) {
+            sums = new short[(n + 15) / 16];
+            sums32 = new int[(n + 31) / 32];
+            nibbleEvens = new short[(n + 1) / 2];
+            nibbleOdds = new short[(n + 1) / 2];
+        }
     }
 
     public ActivationKind kind() {
@@ -89,8 +102,10 @@ public final class Activation {
     public Activation prepare(ActivationKind k, boolean quad) {
         if (mode == ActivationMode.F32) k = ActivationKind.F32;
         boolean fixed = mode == ActivationMode.STATIC;
+        allocate(k);
+        rounded = k == ActivationKind.F16 || k == ActivationKind.BF16 ? roundedBuffer : f;
         switch (k) {
-            case F32 -> System.arraycopy(f, 0, rounded, 0, n);
+            case F32 -> { } // rounded is f
             case F16 -> {
                 ActivationQuantizer.roundToF16(f, rounded, n);
                 for (int i = 0; i < n; i++) halfScaled[i] = rounded[i] * HALF_SCALE;
