@@ -51,6 +51,8 @@ public final class Llama {
         /** Logits of the last token of a batch (row 0), or of every token when allLogits. */
         public final float[][] logits;
         public final int maxBatch;
+        /** Tokens the per-token buffers have rows for: the largest batch run so far ({@link #grow}). */
+        private int rows;
         final boolean allLogits;
         final float[][] x, q, k, v, attnOut, ffnOut, gate, up, ropeCos, ropeSin;
         /** Per thread, for one attention unit: f16 query, f16 accumulator, scores. */
@@ -70,40 +72,64 @@ public final class Llama {
             this.maxBatch = maxBatch;
             this.allLogits = allLogits;
             cache = new KVCache(c, contextLength);
-            logits = new float[allLogits ? maxBatch : 1][c.vocabSize()];
-            x = new float[maxBatch][c.dim()];
-            q = new float[maxBatch][c.qDim()];
-            k = new float[maxBatch][c.kvDim()];
-            v = new float[maxBatch][c.kvDim()];
-            attnOut = new float[maxBatch][c.dim()];
-            ffnOut = new float[maxBatch][c.dim()];
-            gate = new float[maxBatch][c.ffnDim()];
-            up = new float[maxBatch][c.ffnDim()];
-            ropeCos = new float[maxBatch][c.ropeDim() / 2];
-            ropeSin = new float[maxBatch][c.ropeDim() / 2];
+            logits = new float[allLogits ? maxBatch : 1][];
+            if (!allLogits) logits[0] = new float[c.vocabSize()];
+            x = new float[maxBatch][];
+            q = new float[maxBatch][];
+            k = new float[maxBatch][];
+            v = new float[maxBatch][];
+            attnOut = new float[maxBatch][];
+            ffnOut = new float[maxBatch][];
+            gate = new float[maxBatch][];
+            up = new float[maxBatch][];
+            ropeCos = new float[maxBatch][];
+            ropeSin = new float[maxBatch][];
             headScratch = new float[pool.threads()][][];
             for (int i = 0; i < headScratch.length; i++) {
                 headScratch[i] = new float[][] {new float[c.headDim()], new float[c.headDim()], new float[Attention.padded(contextLength)],
                         new float[Attention.padded(contextLength)]};
             }
-            normed = activations(maxBatch, c.dim());
-            attnIn = activations(maxBatch, c.qDim());
-            ffnIn = activations(maxBatch, c.ffnDim());
-            if (activationMode == ActivationMode.F32) {
-                for (Activation[] batch : new Activation[][] {normed, attnIn, ffnIn}) for (Activation a : batch) a.mode(ActivationMode.F32, 0);
+            normed = new Activation[maxBatch];
+            attnIn = new Activation[maxBatch];
+            ffnIn = new Activation[maxBatch];
+        }
+
+        /**
+         * Rows for the first n tokens of every per-token buffer. They grow with the batches run rather
+         * than being allocated for the largest one: a chat or server slot is sized for 512-token
+         * batches, and for a 1.1B model those took 60 MiB before its first, often short, prompt.
+         */
+        void grow(int n) {
+            LlamaConfig c = config;
+            for (int t = rows; t < n; t++) {
+                if (allLogits) logits[t] = new float[c.vocabSize()];
+                x[t] = new float[c.dim()];
+                q[t] = new float[c.qDim()];
+                k[t] = new float[c.kvDim()];
+                v[t] = new float[c.kvDim()];
+                attnOut[t] = new float[c.dim()];
+                ffnOut[t] = new float[c.dim()];
+                gate[t] = new float[c.ffnDim()];
+                up[t] = new float[c.ffnDim()];
+                ropeCos[t] = new float[c.ropeDim() / 2];
+                ropeSin[t] = new float[c.ropeDim() / 2];
+                normed[t] = activation(c.dim());
+                attnIn[t] = activation(c.qDim());
+                ffnIn[t] = activation(c.ffnDim());
             }
+            rows = Math.max(rows, n);
+        }
+
+        private Activation activation(int n) {
+            Activation a = new Activation(n);
+            if (activationMode == ActivationMode.F32) a.mode(ActivationMode.F32, 0);
+            return a;
         }
 
         /** Calls {@code o} with every linear layer's input from now on (null: stop). */
         public void observe(InputObserver o) {
             observer = o;
         }
-    }
-
-    private static Activation[] activations(int count, int n) {
-        Activation[] a = new Activation[count];
-        for (int i = 0; i < count; i++) a[i] = new Activation(n);
-        return a;
     }
 
     public State newState(int contextLength, int maxBatch, boolean allLogits) {
@@ -126,6 +152,7 @@ public final class Llama {
         if (pos0 + n > s.cache.capacity) {
             throw new IllegalArgumentException("position " + (pos0 + n - 1) + " is past the context size " + s.cache.capacity);
         }
+        s.grow(n);
         for (int t = 0; t < n; t++) {
             int token = tokens[off + t];
             if (token < 0 || token >= c.vocabSize()) throw new IllegalArgumentException("token id " + token + " out of range");
