@@ -40,6 +40,13 @@ class BatchPrefillTest {
             Llama.State chunked = m.llama.newState(n, 5, false);
             m.llama.forward(chunked, tokens, 0, n, 0);
             assertArrayEquals(expected[n - 1], chunked.logits[0], "last position (batches of 5)");
+
+            // A state whose rows grow with its batches: 3 tokens, then the rest as one batch.
+            Llama.State growing = m.llama.newState(n, n, false);
+            m.llama.forward(growing, tokens, 0, 3, 0);
+            assertArrayEquals(expected[2], growing.logits[0], "position 2 (a first batch of 3)");
+            m.llama.forward(growing, tokens, 3, n - 3, 3);
+            assertArrayEquals(expected[n - 1], growing.logits[0], "last position (the rest, after the rows grew)");
         }
     }
 }
