@@ -50,7 +50,9 @@ public class AttentionBench {
         for (int i = 0; i < hd; i++) q[i] = (float) random.nextGaussian();
         cs = Attention.padded(positions);
         keysT = new float[hd * cs];
-        Attention.transposeKeys(keys, hd, 0, hd, positions, keysT, cs);
+        short[] halves = new short[keys.length];
+        for (int i = 0; i < keys.length; i++) halves[i] = Float.floatToFloat16(keys[i]);
+        Attention.transposeKeys(halves, hd, 0, hd, positions, keysT, cs);
         qh = new float[hd];
         acc = new float[hd];
         out = new float[hd];

@@ -166,12 +166,13 @@ final class Attention {
     }
 
     /**
-     * Keys of positions 0 .. positions − 1 for one KV head (at {@code kvo} in rows {@code stride}
-     * apart) into {@code keysT}, transposed: element i of position p at {@code i·cs + p}.
+     * Keys of positions 0 .. positions − 1 for one KV head (halves at {@code kvo} in rows
+     * {@code stride} apart, as the cache holds them) into {@code keysT} as floats, transposed: element
+     * i of position p at {@code i·cs + p}.
      */
-    static void transposeKeys(float[] keys, int stride, int kvo, int hd, int positions, float[] keysT, int cs) {
+    static void transposeKeys(short[] keys, int stride, int kvo, int hd, int positions, float[] keysT, int cs) {
         for (int p = 0; p < positions; p++) {
-            for (int i = 0; i < hd; i++) keysT[i * cs + p] = keys[p * stride + kvo + i];
+            for (int i = 0; i < hd; i++) keysT[i * cs + p] = Float.float16ToFloat(keys[p * stride + kvo + i]);
         }
     }
 

@@ -3,38 +3,54 @@ package dev.vecllama.model;
 import dev.vecllama.kernel.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Keys and values of every past position, per layer, row-major by position:
- * {@code keys[layer][pos * kvDim + head * headDim + i]}. Values are rounded to half precision as
- * they are stored, like llama.cpp's default f16 cache, so attention sees the numbers it sees.
+ * {@code keys[layer][pos * kvDim + head * headDim + i]}. Stored as half-precision bits, like
+ * llama.cpp's default f16 cache, so attention sees the numbers it sees, in the same 2 bytes an
+ * element (held as floats, a 1.1B model's 2048 positions took 88 MiB, twice llama.cpp's cache).
  */
 public final class KVCache {
-    public final float[][] keys;
-    public final float[][] values;
+    public final short[][] keys;
+    public final short[][] values;
     public final int capacity;
     public final int kvDim;
 
     public KVCache(LlamaConfig c, int capacity) {
         this.capacity = capacity;
         this.kvDim = c.kvDim();
-        long floats = (long) capacity * kvDim;
-        if (floats > Integer.MAX_VALUE - 8) {
+        long elements = (long) capacity * kvDim;
+        if (elements > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("context of " + capacity + " positions is too large for one KV cache");
         }
-        keys = new float[c.layers()][(int) floats];
-        values = new float[c.layers()][(int) floats];
+        keys = new short[c.layers()][(int) elements];
+        values = new short[c.layers()][(int) elements];
     }
 
     public void store(int layer, int pos, float[] k, float[] v) {
         int o = pos * kvDim;
-        // One element at a time: a prompt's first tokens store before the JIT has compiled the vector rounding.
-        float[] kc = keys[layer], vc = values[layer];
+        short[] kc = keys[layer], vc = values[layer];
         for (int i = 0; i < kvDim; i++) {
-            kc[o + i] = toHalf(k[i]);
-            vc[o + i] = toHalf(v[i]);
+            kc[o + i] = Float.floatToFloat16(k[i]);
+            vc[o + i] = Float.floatToFloat16(v[i]);
+        }
+    }
+
+    /**
+     * The keys and values of one KV head (elements kvo .. kvo + hd of each position) at positions
+     * 0 .. positions − 1 of a layer into {@code keysF} and {@code valuesF} as floats, where they are
+     * here. Attention converts a head once per thread and layer, then reads floats.
+     */
+    void toFloats(int layer, int kvo, int hd, int positions, float[] keysF, float[] valuesF) {
+        short[] k = keys[layer], v = values[layer];
+        for (int p = 0; p < positions; p++) {
+            int o = p * kvDim + kvo;
+            toFloats(k, o, keysF, hd);
+            toFloats(v, o, valuesF, hd);
         }
     }
 
@@ -74,7 +90,27 @@ public final class KVCache {
         for (int i = vecEnd; i < n; i++) to[to0 + i] = toHalf(from[from0 + i] * factor);
     }
 
+    private static final VectorSpecies<Short> HALF_BITS = VectorSpecies.of(short.class, VectorShape.forBitSize(HALVES.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> HALF_INTS = VectorSpecies.of(int.class, HALVES.vectorShape());
+
+    /**
+     * {@code to[o + i]} = the half {@code from[o + i]}, for i &lt; n, exactly as {@link Float#float16ToFloat}
+     * (which C2 does not vectorize here), NaNs as NaNs: the sign-extended bits shifted into a float's places read
+     * 2^112 times too small, so times 2^112 (exact, subnormals included), and for an all-ones exponent
+     * (infinity, NaN) the float exponent bits the shift could not reach.
+     */
+    static void toFloats(short[] from, int o, float[] to, int n) {
+        int vecEnd = HALVES.loopBound(n);
+        for (int i = 0; i < vecEnd; i += HALVES.length()) {
+            IntVector h = (IntVector) ShortVector.fromArray(HALF_BITS, from, o + i).convertShape(VectorOperators.S2I, HALF_INTS, 0);
+            IntVector bits = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000);
+            bits.reinterpretAsFloats().mul(0x1p112f).blend(bits.or(0x70000000).reinterpretAsFloats(), h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00).cast(HALVES))
+                    .intoArray(to, o + i);
+        }
+        for (int i = vecEnd; i < n; i++) to[o + i] = Float.float16ToFloat(from[o + i]);
+    }
+
     public long byteSize() {
-        return 2L * keys.length * capacity * kvDim * Float.BYTES;
+        return 2L * keys.length * capacity * kvDim * Short.BYTES;
     }
 }

@@ -59,6 +59,12 @@ public final class Llama {
         final float[][][] headScratch;
         /** Per KV head, the current layer's keys transposed for the tiled path; allocated with the first long batch. */
         float[][] keysT;
+        /**
+         * Per thread, the KV heads of the current layer it attends with, as floats where the cache
+         * holds halves (KVCache#toFloats), and which heads it has converted; allocated with its first use.
+         */
+        final float[][] keysF, valuesF;
+        final boolean[][] converted;
         final Activation[] normed, attnIn, ffnIn;
         final MatMulJob matmul = new MatMulJob(pool);
         final AttentionJob attention = new AttentionJob(this);
@@ -84,6 +90,9 @@ public final class Llama {
             up = new float[maxBatch][];
             ropeCos = new float[maxBatch][];
             ropeSin = new float[maxBatch][];
+            keysF = new float[pool.threads()][];
+            valuesF = new float[pool.threads()][];
+            converted = new boolean[pool.threads()][c.kvHeads()];
             headScratch = new float[pool.threads()][][];
             for (int i = 0; i < headScratch.length; i++) {
                 headScratch[i] = new float[][] {new float[c.headDim()], new float[c.headDim()], new float[Attention.padded(contextLength)],
@@ -255,7 +264,13 @@ public final class Llama {
         public void run(int thread, int start, int end) {
             LlamaConfig c = config;
             int hd = c.headDim(), kvDim = c.kvDim(), group = c.heads() / c.kvHeads();
-            float[] keys = s.cache.keys[layer], values = s.cache.values[layer];
+            if (s.keysF[thread] == null) {
+                s.keysF[thread] = new float[s.cache.capacity * kvDim];
+                s.valuesF[thread] = new float[s.cache.capacity * kvDim];
+            }
+            float[] keys = s.keysF[thread], values = s.valuesF[thread];
+            boolean[] converted = s.converted[thread];
+            java.util.Arrays.fill(converted, false);
             float[][] scratch = s.headScratch[thread];
             float scale = 1f / (float) Math.sqrt(hd);
             int units = headUnits();
@@ -266,6 +281,10 @@ public final class Llama {
                 int k = u / units, h = paired ? 2 * (u % units) : u % units;
                 int t = (k & 1) == 0 ? k / 2 : n - 1 - k / 2;
                 int qo = h * hd, kvo = (h / group) * hd, last = pos0 + t;
+                if (!converted[h / group]) {
+                    s.cache.toFloats(layer, kvo, hd, pos0 + n, keys, values);
+                    converted[h / group] = true;
+                }
                 if (paired) {
                     Attention.singlePrecisionPair(s.q[t], qo, qo + hd, s.keysT[h / group], keysRow(), values, kvDim, kvo, hd, last, scale,
                             scratch[2], scratch[3], s.attnIn[t].f, qo, qo + hd);

@@ -28,8 +28,8 @@ class BenchCommandTest {
         assertTrue(m.find(), run.out());
         double after = Double.parseDouble(m.group(1)), peak = Double.parseDouble(m.group(2)), kv = Double.parseDouble(m.group(3));
         assertTrue(after > 9.76 && after <= peak, run.out());
-        // 16 positions of the tiny model's 6 layers × 128 key and value floats (4 bytes each).
-        assertEquals(16 * 6 * 128 * 4 * 2 / 1048576.0, kv, 0.005, run.out());
+        // 16 positions of the tiny model's 6 layers × 128 key and value halves (2 bytes each).
+        assertEquals(16 * 6 * 128 * 2 * 2 / 1048576.0, kv, 0.005, run.out());
     }
 
     @Test

@@ -79,16 +79,19 @@ class AttentionTest {
     }
 
     /**
-     * Random keys and values for 2 KV heads (the second one used, at kvo = hd) over {@code positions}
-     * of a cache with room for more, its keys transposed, and {@code qHeads} random query heads.
+     * Random keys (halves, as the cache holds them) and values for 2 KV heads (the second one used, at
+     * kvo = hd) over {@code positions} of a cache with room for more, its keys transposed, and
+     * {@code qHeads} random query heads.
      */
     private record SingleCase(int hd, int stride, int kvo, int cs, float[] keys, float[] values, float[] q, float[] keysT, float scale) {
         static SingleCase of(int hd, int positions, int qHeads, long seed) {
             Random rnd = new Random(seed);
             int stride = 2 * hd, capacity = positions + 7;
+            short[] halves = new short[capacity * stride];
             float[] keys = new float[capacity * stride], values = new float[capacity * stride], q = new float[qHeads * hd];
             for (int i = 0; i < keys.length; i++) {
-                keys[i] = (float) rnd.nextGaussian();
+                halves[i] = Float.floatToFloat16((float) rnd.nextGaussian());
+                keys[i] = Float.float16ToFloat(halves[i]);
                 values[i] = (float) rnd.nextGaussian();
             }
             for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian() * 3;
@@ -96,7 +99,7 @@ class AttentionTest {
             float[] keysT = new float[hd * cs];
             // Stale values past the last position, as a transposed cache holds from earlier batches.
             java.util.Arrays.fill(keysT, Float.NaN);
-            Attention.transposeKeys(keys, stride, hd, hd, positions, keysT, cs);
+            Attention.transposeKeys(halves, stride, hd, hd, positions, keysT, cs);
             return new SingleCase(hd, stride, hd, cs, keys, values, q, keysT, 1f / (float) Math.sqrt(hd));
         }
     }
