@@ -36,25 +36,35 @@ final class Attention {
     private static final VectorShuffle<Double> SWAP_PAIRS = VectorShuffle.fromOp(D, k -> (k ^ 2) % D.length());
     private static final VectorShuffle<Double> SWAP_NEIGHBOURS = VectorShuffle.fromOp(D, k -> (k ^ 1) % D.length());
 
-    /** What the warm-up thread calls until halfPrecision is fast: a 64-wide head over 64 positions. */
+    /**
+     * What the warm-up thread calls until halfPrecision, and the conversion of the cache's halves to
+     * floats before it (KVCache#toFloats), are fast: a 64-wide head over 64 positions.
+     */
     static final KernelWarmup.Switch EXERCISE = new KernelWarmup.Switch() {
         private static final int HD = 64, POSITIONS = 64;
-        private final float[] keys = scratch(), values = scratch(), q = new float[HD], qh = new float[HD], acc = new float[HD], out = new float[HD];
+        private final short[] halves = halves();
+        private final float[] keys = new float[HD * POSITIONS], values = new float[HD * POSITIONS];
+        private final float[] q = new float[HD], qh = new float[HD], acc = new float[HD], out = new float[HD];
 
-        private static float[] scratch() {
-            float[] x = new float[HD * POSITIONS];
-            for (int i = 0; i < x.length; i++) x[i] = KVCache.toHalf((float) Math.sin(i));
+        private static short[] halves() {
+            short[] x = new short[HD * POSITIONS];
+            for (int i = 0; i < x.length; i++) x[i] = Float.floatToFloat16((float) Math.sin(i));
             return x;
         }
 
         @Override
         public void call() {
+            KVCache.toFloats(halves, 0, keys, keys.length);
+            KVCache.toFloats(halves, 0, values, values.length);
             halfPrecision(q, 0, keys, values, HD, 0, HD, POSITIONS - 1, 0.125f, qh, acc, out, 0);
         }
 
         @Override
         public Runnable reference() {
-            return () -> halfPrecisionReference(q, 0, keys, values, HD, 0, HD, POSITIONS - 1, 0.125f, qh, acc, out, 0);
+            return () -> {
+                for (int i = 0; i < halves.length; i++) keys[i] = values[i] = Float.float16ToFloat(halves[i]);
+                halfPrecisionReference(q, 0, keys, values, HD, 0, HD, POSITIONS - 1, 0.125f, qh, acc, out, 0);
+            };
         }
     };
 
