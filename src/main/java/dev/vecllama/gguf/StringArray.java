@@ -40,7 +40,7 @@ public final class StringArray {
         return ends.length;
     }
 
-    public int start(int i) {
+    private int start(int i) {
         return i == 0 ? 0 : ends[i - 1];
     }
 

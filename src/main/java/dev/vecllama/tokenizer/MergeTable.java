@@ -63,11 +63,10 @@ final class MergeTable {
         });
     }
 
-    /** The UTF-8 bytes of any symbol id. */
+    /** The UTF-8 bytes of any symbol id, in a new array. */
     byte[] bytes(int id) {
-        if (id >= vocab.size()) return extra(id);
-        byte[] b = new byte[vocab.texts().length(id)];
-        vocab.texts().copyTo(id, b, 0);
+        byte[] b = new byte[length(id)];
+        copyTo(id, b, 0);
         return b;
     }
 
