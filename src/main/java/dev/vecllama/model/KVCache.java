@@ -41,26 +41,18 @@ public final class KVCache {
     }
 
     /**
-     * The keys and values of one KV head (elements kvo .. kvo + hd of each position) at positions
-     * 0 .. positions − 1 of a layer into {@code keysF} and {@code valuesF} as floats, where they are
-     * here. Attention converts a head once per thread and layer, then reads floats. One element at a
-     * time until the warm-up has compiled the vector conversion (Attention#EXERCISE): interpreted, it
-     * made a tiny model's first 2-token prompt 50–80 ms slower.
+     * One KV head (elements kvo .. kvo + hd of each position) at positions 0 .. positions − 1 of a
+     * layer's {@code halves} (its keys or values) into {@code to} as floats, where they are there.
+     * Attention converts a head once per thread and layer, then reads floats. One element at a time
+     * until the warm-up has compiled the vector conversion (Attention#EXERCISE): interpreted, it made a
+     * tiny model's first 2-token prompt 50–80 ms slower.
      */
-    void toFloats(int layer, int kvo, int hd, int positions, float[] keysF, float[] valuesF) {
-        short[] k = keys[layer], v = values[layer];
+    void toFloats(short[] halves, int kvo, int hd, int positions, float[] to) {
         boolean vector = Attention.EXERCISE.on();
         for (int p = 0; p < positions; p++) {
             int o = p * kvDim + kvo;
-            if (vector) {
-                toFloats(k, o, keysF, hd);
-                toFloats(v, o, valuesF, hd);
-            } else {
-                for (int i = o; i < o + hd; i++) {
-                    keysF[i] = Float.float16ToFloat(k[i]);
-                    valuesF[i] = Float.float16ToFloat(v[i]);
-                }
-            }
+            if (vector) toFloats(halves, o, to, hd);
+            else for (int i = o; i < o + hd; i++) to[i] = Float.float16ToFloat(halves[i]);
         }
     }
 

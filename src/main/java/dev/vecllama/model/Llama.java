@@ -282,7 +282,9 @@ public final class Llama {
                 int t = (k & 1) == 0 ? k / 2 : n - 1 - k / 2;
                 int qo = h * hd, kvo = (h / group) * hd, last = pos0 + t;
                 if (!converted[h / group]) {
-                    s.cache.toFloats(layer, kvo, hd, pos0 + n, keys, values);
+                    // The tiled path reads its keys from keysT, transposed from the cache already.
+                    if (!tiled) s.cache.toFloats(s.cache.keys[layer], kvo, hd, pos0 + n, keys);
+                    s.cache.toFloats(s.cache.values[layer], kvo, hd, pos0 + n, values);
                     converted[h / group] = true;
                 }
                 if (paired) {

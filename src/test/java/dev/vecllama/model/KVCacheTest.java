@@ -40,7 +40,8 @@ class KVCacheTest {
         float[] keys = new float[5 * kvDim], values = new float[5 * kvDim];
         java.util.Arrays.fill(keys, Float.NaN);
         int hd = c.headDim();
-        cache.toFloats(1, hd, hd, 3, keys, values);
+        cache.toFloats(cache.keys[1], hd, hd, 3, keys);
+        cache.toFloats(cache.values[1], hd, hd, 3, values);
         for (int p = 0; p < 3; p++) {
             for (int i = 0; i < kvDim; i++) {
                 int o = p * kvDim + i;
