@@ -180,7 +180,7 @@ final class HalfFloatDot {
      * {@code partials[base ..]} in {@link VectorMath#hsum8}'s order, plus the plain sum of the elements
      * past the last multiple of 16.
      *
-     * <p>Scalar on purpose, as {@link TokenLanes#storeHsum8} is: C2 does not inline it into the kernel,
+     * <p>Scalar on purpose: C2 does not inline it into the kernel,
      * and written with vectors it stayed in C1 and its vector operations in the Java fallback: a
      * quarter of a tiny F16 model's prompt (JFR).
      */

@@ -50,6 +50,8 @@ public final class TokenLanes {
     private float[] blockScales = new float[0];
     /** A kernel's per-lane partial results, before its final sum: up to 16 accumulators for each of 4 rows and 2 groups. */
     final float[] partials = new float[128 * WIDTH];
+    /** A group's results for the rows of a tile, on their way to {@code out}. */
+    private final float[] results = new float[TILE_ROWS * WIDTH];
     private int first;
     int groups;
 
@@ -216,25 +218,19 @@ public final class TokenLanes {
      * {@code partials[(8h + l)·WIDTH ..]}): folds them in {@link VectorMath#hsum8}'s order and stores
      * group g's results for rows r and r2.
      *
-     * <p>Scalar on purpose: C2 does not inline it into the kernels that call it (their budget is spent),
-     * and compiled on its own it stayed in C1 for whole runs, where vector operations take the Java
-     * fallback: a 1.1B Q8_0 prompt spent about 7% of its samples there (JFR). A few adds per token
-     * and row are nothing beside the kernel's two rows of products.
+     * <p>The folds run 16 tokens to a vector, then each token's row takes its results: folded and
+     * stored one token and row at a time, this was 11-13% of a tiny Q8_0 model's prompt (JFR), and
+     * is 4-5% so (pp256 @1, alternated runs, medians 4840 -> 5170 tok/s). C2 compiles these helpers
+     * on their own; PrintCompilation shows them at its tier within the warm-up.
      */
     void storeHsum8(float[][] out, int g, int r, int r2) {
-        storeHsum8(out, g, r, r2, 0);
-    }
-
-    /** {@link #storeHsum8} of the 16 accumulators at {@code partials[from ..]}. */
-    void storeHsum8(float[][] out, int g, int r, int r2, int from) {
+        hsum8(partials, 0).intoArray(results, 0);
+        hsum8(partials, 8 * WIDTH).intoArray(results, WIDTH);
         int first = this.first + g * WIDTH;
-        float[] p = partials;
-        for (int h = 0; h < 2; h++) {
-            int row = h == 0 ? r : r2;
-            for (int t = 0, b = from + 8 * h * WIDTH; t < WIDTH; t++, b++) {
-                out[first + t][row] = VectorMath.hsum8(p[b], p[b + WIDTH], p[b + 2 * WIDTH], p[b + 3 * WIDTH],
-                        p[b + 4 * WIDTH], p[b + 5 * WIDTH], p[b + 6 * WIDTH], p[b + 7 * WIDTH]);
-            }
+        for (int t = 0; t < WIDTH; t++) {
+            float[] o = out[first + t];
+            o[r] = results[t];
+            o[r2] = results[WIDTH + t];
         }
     }
 
@@ -243,11 +239,19 @@ public final class TokenLanes {
      * against group g at {@code partials[(8i + l)·WIDTH ..]}, against g2 at {@code partials[(32 + 8i + l)·WIDTH ..]}.
      */
     void storeHsum8Quads(float[][] out, int g, int g2, int r, int last) {
-        int r1 = Math.min(r + 1, last), r2 = Math.min(r + 2, last), r3 = Math.min(r + 3, last);
-        storeHsum8(out, g, r, r1, 0);
-        storeHsum8(out, g, r2, r3, 16 * WIDTH);
-        storeHsum8(out, g2, r, r1, 32 * WIDTH);
-        storeHsum8(out, g2, r2, r3, 48 * WIDTH);
+        for (int h = 0; h < 2; h++) {
+            for (int i = 0; i < TILE_ROWS; i++) hsum8(partials, (32 * h + 8 * i) * WIDTH).intoArray(results, i * WIDTH);
+            storeRows(out, h == 0 ? g : g2, results, r, Math.min(r + 1, last), Math.min(r + 2, last), Math.min(r + 3, last));
+        }
+    }
+
+    /** Per token lane, {@link VectorMath#hsum8} of the 8 accumulators at {@code p[b + l·WIDTH ..]}. */
+    private static FloatVector hsum8(float[] p, int b) {
+        FloatVector b0 = FloatVector.fromArray(FLOATS, p, b).add(FloatVector.fromArray(FLOATS, p, b + 4 * WIDTH));
+        FloatVector b1 = FloatVector.fromArray(FLOATS, p, b + WIDTH).add(FloatVector.fromArray(FLOATS, p, b + 5 * WIDTH));
+        FloatVector b2 = FloatVector.fromArray(FLOATS, p, b + 2 * WIDTH).add(FloatVector.fromArray(FLOATS, p, b + 6 * WIDTH));
+        FloatVector b3 = FloatVector.fromArray(FLOATS, p, b + 3 * WIDTH).add(FloatVector.fromArray(FLOATS, p, b + 7 * WIDTH));
+        return b0.add(b2).add(b1.add(b3));
     }
 
     /**
@@ -255,10 +259,22 @@ public final class TokenLanes {
      * row r + i's (at most {@code last}), for each row i of a tile.
      */
     void storeRows(float[][] out, int g, int r, int last) {
+        storeRows(out, g, partials, r, Math.min(r + 1, last), Math.min(r + 2, last), Math.min(r + 3, last));
+    }
+
+    /**
+     * Group g's results {@code v[i·WIDTH + t]} into rows r0 .. r3 of its tokens' outputs, a token at a
+     * time: each token's row is fetched and checked once for its 4 stores (row by row, the stores and
+     * their fetches were 7% of a tiny model's prompt, JFR). A row repeated stores its value again.
+     */
+    private void storeRows(float[][] out, int g, float[] v, int r0, int r1, int r2, int r3) {
         int first = this.first + g * WIDTH;
-        for (int i = 0; i < TILE_ROWS; i++) {
-            int row = Math.min(r + i, last);
-            for (int t = 0; t < WIDTH; t++) out[first + t][row] = partials[i * WIDTH + t];
+        for (int t = 0; t < WIDTH; t++) {
+            float[] o = out[first + t];
+            o[r0] = v[t];
+            o[r1] = v[WIDTH + t];
+            o[r2] = v[2 * WIDTH + t];
+            o[r3] = v[3 * WIDTH + t];
         }
     }
 
