@@ -7,6 +7,11 @@ package dev.vecllama.activation;
  * of these per token, and with every form's buffers up front they took 19 bytes an element, 90 MiB
  * for a 1.1B model's 512-token batch, where its Q4_K_M file uses 11 of them.
  *
+ * <p>The row kernels read the int8 codes widened to 16 bits ({@link #wide}, {@link #evens}, {@link #odds},
+ * {@link #nibbleEvens}, {@link #nibbleOdds}: 6 bytes an element); a batch's tokens that only the lane
+ * kernels will see ({@link dev.vecllama.quant.TokenLanes}) are prepared without them, and drop them:
+ * a read of codes left from an earlier token would then throw rather than give wrong sums.
+ *
  * <p>Float kernels read {@link #rounded}. Layout of the quantized form: {@code q[i]} is element i; {@code scale[b]} the scale of block b
  * (element i = q[i] * scale[i / blockSize]); for Q8_K, {@code sums[g]} is the sum of q over the 16
  * elements of group g (i / 16), which k-quant kernels use to apply their block minimums cheaply.
@@ -50,13 +55,17 @@ public final class Activation {
         this.rounded = f;
     }
 
-    /** The buffers of kind k, allocated the first time k is asked for. */
-    private void allocate(ActivationKind k) {
+    /** The buffers of kind k (with the widened codes if {@code widened}), allocated the first time they are asked for. */
+    private void allocate(ActivationKind k, boolean widened) {
+        if (!widened) wide = evens = odds = nibbleEvens = nibbleOdds = null;
         if ((k == ActivationKind.F16 || k == ActivationKind.BF16) && roundedBuffer == null) roundedBuffer = new float[n];
         if (k == ActivationKind.F16 && halfScaled == null) halfScaled = new float[n];
-        if ((k == ActivationKind.Q8_0 || k == ActivationKind.Q8_K) && q == null) {
+        boolean int8 = k == ActivationKind.Q8_0 || k == ActivationKind.Q8_K;
+        if (int8 && q == null) {
             q = new byte[n];
             scale = new float[(n + 31) / 32];
+        }
+        if (int8 && widened && wide == null) {
             wide = new short[n];
             evens = new short[(n + 1) / 2];
             odds = new short[(n + 1) / 2];
@@ -64,6 +73,8 @@ public final class Activation {
         if (k == ActivationKind.Q8_K && sums == null) {
             sums = new short[(n + 15) / 16];
             sums32 = new int[(n + 31) / 32];
+        }
+        if (k == ActivationKind.Q8_K && widened && nibbleEvens == null) {
             nibbleEvens = new short[(n + 1) / 2];
             nibbleOdds = new short[(n + 1) / 2];
         }
@@ -95,14 +106,17 @@ public final class Activation {
 
     /** Converts {@link #f} into {@code k}'s form; {@code n} must be a multiple of k's block size. */
     public Activation prepare(ActivationKind k) {
-        return prepare(k, false);
+        return prepare(k, false, true);
     }
 
-    /** {@link #prepare(ActivationKind)} for a batch row; {@code quad}: see {@link #quad()}. */
-    public Activation prepare(ActivationKind k, boolean quad) {
+    /**
+     * {@link #prepare(ActivationKind)} for a batch row; {@code quad}: see {@link #quad()};
+     * {@code widened}: whether a row kernel will read it.
+     */
+    public Activation prepare(ActivationKind k, boolean quad, boolean widened) {
         if (mode == ActivationMode.F32) k = ActivationKind.F32;
         boolean fixed = mode == ActivationMode.STATIC;
-        allocate(k);
+        allocate(k, widened);
         rounded = k == ActivationKind.F16 || k == ActivationKind.BF16 ? roundedBuffer : f;
         switch (k) {
             case F32 -> { } // rounded is f
@@ -123,10 +137,10 @@ public final class Activation {
         if (k == ActivationKind.Q8_K) {
             for (int j = 0; j < n / 32; j++) sums32[j] = sums[2 * j] + sums[2 * j + 1];
         }
-        if (k == ActivationKind.Q8_0 || k == ActivationKind.Q8_K) {
+        if (widened && (k == ActivationKind.Q8_0 || k == ActivationKind.Q8_K)) {
             ActivationQuantizer.widen(q, n, wide, evens, odds);
         }
-        if (k == ActivationKind.Q8_K) {
+        if (widened && k == ActivationKind.Q8_K) {
             for (int run = 0; run < n / 32; run++) {
                 int r = run % 4, to = 16 * (run - r + 2 * (r & 1) + (r >> 1));
                 System.arraycopy(evens, 16 * run, nibbleEvens, to, 16);

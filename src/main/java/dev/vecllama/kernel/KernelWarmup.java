@@ -211,7 +211,7 @@ public final class KernelWarmup {
     private static Activation activation(WeightMatrix m, boolean quad) {
         Activation a = new Activation(m.cols);
         for (int i = 0; i < m.cols; i++) a.f[i] = (float) Math.sin(i);
-        return a.prepare(m.format.activationKind(), quad);
+        return a.prepare(m.format.activationKind(), quad, true);
     }
 
     /**

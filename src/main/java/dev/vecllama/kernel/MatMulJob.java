@@ -40,6 +40,8 @@ public final class MatMulJob implements ThreadPool.RangeTask {
     private Activation[] x;
     private int tokens;
     private ActivationKind preparing;
+    /** The first token a row kernel will read: the ones before it go to lane kernels only. */
+    private int rowKernelsFrom;
     /**
      * Quantizes the batch's activations, a share of the tokens per thread. Like llama.cpp's
      * forward_mul_mat, rows in complete groups of 4 are marked for its 4-row gemm order (the int8
@@ -48,7 +50,7 @@ public final class MatMulJob implements ThreadPool.RangeTask {
      */
     private final ThreadPool.RangeTask prepare = (thread, start, end) -> {
         int quads = tokens - tokens % 4;
-        for (int t = start; t < end; t++) x[t].prepare(preparing, t < quads);
+        for (int t = start; t < end; t++) x[t].prepare(preparing, t < quads, t >= rowKernelsFrom);
     };
 
     public MatMulJob(ThreadPool pool) {
@@ -86,6 +88,10 @@ public final class MatMulJob implements ThreadPool.RangeTask {
 
     private void flush() {
         preparing = w[0].format.activationKind();
+        // Lane kernels that are not ready now may be by the time the products run; the other way round never happens.
+        boolean lanesOnly = true;
+        for (int i = 0; i < count; i++) lanesOnly &= w[i].format instanceof LaneKernel && KernelWarmup.lanesReady(w[i].format);
+        rowKernelsFrom = lanesOnly ? TokenLanes.tokensTaken(tokens) : 0;
         pool.parallelFor(tokens, 1, prepare);
         int rows = 0;
         for (int i = 0; i < count; i++) rows += w[i].rows;

@@ -55,6 +55,14 @@ public final class TokenLanes {
     private int first;
     int groups;
 
+    /**
+     * How many of a batch's first tokens {@link #fill} takes over its tiles (whole groups, of the
+     * complete groups of 4; every tile a multiple of {@link #WIDTH}); the rest go to the row kernels.
+     */
+    public static int tokensTaken(int tokens) {
+        return tokens - tokens % WIDTH;
+    }
+
     /** The batch index of the first token held. */
     public int first() {
         return first;

@@ -67,7 +67,7 @@ final class KernelChecks {
                 compareRows(f, w, rows, n, a, "random");
                 float[] single = new float[rows];
                 for (int r = 0; r < rows; r++) single[r] = f.dotReference(w, r * t.bytesFor(n), a, n);
-                a.prepare(f.activationKind(), true);
+                a.prepare(f.activationKind(), true, true);
                 compareRows(f, w, rows, n, a, "random, 4-row group");
                 for (int r = 0; r < rows; r++) quadDiffers |= single[r] != f.dotReference(w, r * t.bytesFor(n), a, n);
             }
@@ -149,12 +149,17 @@ final class KernelChecks {
         LaneKernel k = (LaneKernel) f;
         int width = TokenLanes.WIDTH, tokens = 3 * width + 3;
         long rowBytes = f.rowBytes(n);
-        Activation[] x = new Activation[tokens];
+        // x as MatMulJob prepares a batch: the tokens the lanes take without the row kernels' widened
+        // codes, which the lanes must not need; the same vectors with them for the dots they are compared with.
+        Activation[] x = new Activation[tokens], widened = new Activation[tokens];
         for (int i = 0; i < tokens; i++) {
             x[i] = new Activation(n);
+            widened[i] = new Activation(n);
             // Every fifth token ±127 of mixed signs, every seventh +127 throughout: the largest sums the 16-bit lanes of the pair kernels meet.
             for (int j = 0; j < n; j++) x[i].f[j] = i % 5 == 4 ? (j % 3 == 0 ? -1000f : 1000f) : i % 7 == 6 ? 1000f : (float) rnd.nextGaussian();
-            x[i].prepare(f.activationKind(), i < tokens - 3);
+            System.arraycopy(x[i].f, 0, widened[i].f, 0, n);
+            x[i].prepare(f.activationKind(), i < tokens - 3, i >= TokenLanes.tokensTaken(tokens));
+            widened[i].prepare(f.activationKind(), i < tokens - 3, true);
         }
         TokenLanes lanes = new TokenLanes();
         // Only the forms the kernel says it reads, as MatMulJob fills them.
@@ -165,14 +170,14 @@ final class KernelChecks {
             k.matmul(w, rowBytes, n, lanes, out, 1, rows);
             for (int i = 0; i < lanes.tokens(); i++) {
                 for (int r = 1; r < rows; r++) {
-                    float expected = f.dot(w, r * rowBytes, x[i], n);
+                    float expected = f.dot(w, r * rowBytes, widened[i], n);
                     if (Float.floatToRawIntBits(out[i][r]) != Float.floatToRawIntBits(expected)) {
                         throw new AssertionError(f.type() + " n=" + n + " row " + r + " token " + i + " (" + VectorMath.BITS + " bits): lanes " + out[i][r] + " != dot " + expected);
                     }
                 }
             }
         }
-        x[2 * width - 1].prepare(f.activationKind(), false);
+        x[2 * width - 1].prepare(f.activationKind(), false, true);
         if (lanes.fill(x, 0, tokens, !pairs, pairs) != width) throw new AssertionError(f.type() + ": lanes took a token outside the batch's groups of 4");
     }
 
