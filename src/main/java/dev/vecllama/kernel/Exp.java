@@ -203,7 +203,7 @@ public final class Exp {
         }
     };
 
-    /** {@code out[i] = silu(gate[i]) · up[i]} for i < n: the FFN's gate, on the scalar reference until the vector path is compiled. */
+    /** {@code out[i] = silu(gate[i]) · up[i]} for i < n (out may be gate): the FFN's gate, on the scalar reference until the vector path is compiled. */
     public static void swiglu(float[] out, float[] gate, float[] up, int n) {
         if (SWIGLU.on()) swigluVector(out, gate, up, n);
         else swigluReference(out, gate, up, n);
