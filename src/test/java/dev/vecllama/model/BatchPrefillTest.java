@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vecllama.kernel.KernelWarmup;
 
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -66,12 +67,13 @@ class BatchPrefillTest {
      * summed in another order can round an activation to the next int8 step; here the logits move by
      * up to 0.12.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void tokenAloneAfterLaneOnlyBatch() {
         try (Model m = Model.load(Path.of("../shared/models/vl-tiny-f-Q4_K_M.gguf"), 2)) {
             KernelWarmup.await(m.llama.weights.formatSamples());
             int[] tokens = m.tokenizer.encode("The quick brown fox jumps over the lazy dog. def fibonacci(n): return n");
             int n = tokens.length;
+            assertTrue(n >= 17, "the prompt less its last token must fill a group of lanes");
             Llama.State single = m.llama.newState(n, 1, false);
             m.llama.forward(single, tokens, 0, n, 0);
             Llama.State reused = m.llama.newState(n, n, false);
