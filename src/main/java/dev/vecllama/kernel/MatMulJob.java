@@ -90,7 +90,7 @@ public final class MatMulJob implements ThreadPool.RangeTask {
         preparing = w[0].format.activationKind();
         // Lane kernels that are not ready now may be by the time the products run; the other way round never happens.
         boolean lanesOnly = true;
-        for (int i = 0; i < count; i++) lanesOnly &= w[i].format instanceof LaneKernel && KernelWarmup.lanesReady(w[i].format);
+        for (int i = 0; i < count; i++) lanesOnly &= laneKernelReady(w[i]);
         rowKernelsFrom = lanesOnly ? TokenLanes.tokensTaken(tokens) : 0;
         pool.parallelFor(tokens, 1, prepare);
         int rows = 0;
@@ -103,12 +103,17 @@ public final class MatMulJob implements ThreadPool.RangeTask {
         count = 0;
     }
 
+    /** Whether m's format has a lane kernel and it is compiled. */
+    private static boolean laneKernelReady(WeightMatrix m) {
+        return m.format instanceof LaneKernel && KernelWarmup.lanesReady(m.format);
+    }
+
     @Override
     public void run(int thread, int start, int end) {
         boolean laneKernels = false, floats = false, pairs = false;
         int tokenTile = Integer.MAX_VALUE;
         for (int i = 0; i < count; i++) {
-            boolean lanes = w[i].format instanceof LaneKernel && KernelWarmup.lanesReady(w[i].format);
+            boolean lanes = laneKernelReady(w[i]);
             laneKernels |= lanes;
             tokenTile = Math.min(tokenTile, lanes ? ((LaneKernel) w[i].format).tokenTile() : TOKEN_TILE);
             if (lanes && ((LaneKernel) w[i].format).readsPairs()) pairs = true;
